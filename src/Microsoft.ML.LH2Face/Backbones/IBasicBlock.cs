@@ -1,0 +1,66 @@
+using Microsoft.ML.LH2Face.Onnx;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Microsoft.ML.LH2Face.Backbones;
+
+/// <summary>
+/// The insightface IResNet residual block: BN - Conv3x3 - BN - PReLU - Conv3x3(stride) - BN, plus an
+/// identity or a 1x1-conv + BN shortcut when the shape changes.
+/// </summary>
+internal sealed class IBasicBlock : Module<Tensor, Tensor>, IOnnxExportable
+{
+    /// <summary>insightface uses eps = 1e-5 for every batch norm of IResNet.</summary>
+    internal const double BatchNormEps = 1e-5;
+
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn2;
+    private readonly PReLU prelu;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn3;
+    private readonly Conv2d? downsample_conv;
+    private readonly BatchNorm2d? downsample_bn;
+
+    public IBasicBlock(string name, long inPlanes, long planes, long stride) : base(name)
+    {
+        bn1 = BatchNorm2d(inPlanes, eps: BatchNormEps);
+        conv1 = Conv2d(inPlanes, planes, 3, stride: 1, padding: 1, bias: false);
+        bn2 = BatchNorm2d(planes, eps: BatchNormEps);
+        prelu = PReLU(planes, init: 0.25);
+        conv2 = Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
+        bn3 = BatchNorm2d(planes, eps: BatchNormEps);
+        if (stride != 1 || inPlanes != planes)
+        {
+            downsample_conv = Conv2d(inPlanes, planes, 1, stride: stride, bias: false);
+            downsample_bn = BatchNorm2d(planes, eps: BatchNormEps);
+        }
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var output = bn3.forward(conv2.forward(prelu.forward(bn2.forward(conv1.forward(bn1.forward(x))))));
+        var identity = downsample_conv is null ? x : downsample_bn!.forward(downsample_conv.forward(x));
+        return output.add_(identity).MoveToOuterDisposeScope();
+    }
+
+    public string ExportOnnx(OnnxGraphBuilder g, string input, string prefix)
+    {
+        var y = OnnxLayers.BatchNorm(g, bn1, input, prefix + ".bn1");
+        y = OnnxLayers.Conv(g, conv1, y, prefix + ".conv1");
+        y = OnnxLayers.BatchNorm(g, bn2, y, prefix + ".bn2");
+        y = OnnxLayers.PRelu(g, prelu, y, prefix + ".prelu");
+        y = OnnxLayers.Conv(g, conv2, y, prefix + ".conv2");
+        y = OnnxLayers.BatchNorm(g, bn3, y, prefix + ".bn3");
+        var identity = input;
+        if (downsample_conv is not null)
+        {
+            identity = OnnxLayers.Conv(g, downsample_conv, input, prefix + ".downsample.0");
+            identity = OnnxLayers.BatchNorm(g, downsample_bn!, identity, prefix + ".downsample.1");
+        }
+        return g.Add(y, identity);
+    }
+}

@@ -1,0 +1,103 @@
+using Microsoft.ML.LH2Face.Onnx;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Microsoft.ML.LH2Face.Backbones;
+
+/// <summary>
+/// IResNet as in insightface arcface_torch (iresnet.py): Conv3x3-BN-PReLU stem, four stages of
+/// <see cref="IBasicBlock"/> each halving the resolution, then BN - Dropout - FC - BN1d with the last
+/// BN's scale fixed at 1. Stage widths and depths are parameters so the compact CPU net shares the code.
+/// </summary>
+internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly PReLU prelu;
+    private readonly ModuleList<IBasicBlock> blocks;
+    private readonly BatchNorm2d bn2;
+    private readonly Dropout dropout;
+    private readonly Linear fc;
+    private readonly BatchNorm1d features;
+
+    public IResNet(int[] depths, int[] widths, int inputSize, int embeddingSize, double dropoutRate) : base(nameof(IResNet))
+    {
+        if (depths.Length != 4 || widths.Length != 4)
+            throw new ArgumentException("IResNet needs four stage depths and four stage widths.");
+        conv1 = Conv2d(3, widths[0], 3, stride: 1, padding: 1, bias: false);
+        bn1 = BatchNorm2d(widths[0], eps: IBasicBlock.BatchNormEps);
+        prelu = PReLU(widths[0], init: 0.25);
+        blocks = new ModuleList<IBasicBlock>();
+        long inPlanes = widths[0];
+        for (int stage = 0; stage < 4; stage++)
+        {
+            for (int i = 0; i < depths[stage]; i++)
+            {
+                blocks.Add(new IBasicBlock($"layer{stage + 1}.{i}", inPlanes, widths[stage], i == 0 ? 2 : 1));
+                inPlanes = widths[stage];
+            }
+        }
+        bn2 = BatchNorm2d(inPlanes, eps: IBasicBlock.BatchNormEps);
+        dropout = Dropout(dropoutRate);
+        int side = FeatureMapSide(inputSize);
+        fc = Linear(inPlanes * side * side, embeddingSize);
+        features = BatchNorm1d(embeddingSize, eps: IBasicBlock.BatchNormEps);
+        RegisterComponents();
+        Initialise();
+    }
+
+    /// <summary>Side of the last feature map: four 3x3 stride-2 convolutions with padding 1.</summary>
+    public static int FeatureMapSide(int inputSize)
+    {
+        int side = inputSize;
+        for (int i = 0; i < 4; i++)
+            side = (side - 1) / 2 + 1;
+        return side;
+    }
+
+    private void Initialise()
+    {
+        using var noGrad = no_grad();
+        foreach (var module in modules())
+        {
+            switch (module)
+            {
+                case Conv2d conv:
+                    init.kaiming_normal_(conv.weight!, 0, init.FanInOut.FanOut, init.NonlinearityType.ReLU);
+                    break;
+                case BatchNorm2d bn:
+                    bn.weight!.fill_(1);
+                    bn.bias!.zero_();
+                    break;
+            }
+        }
+        // arcface_torch fixes the scale of the embedding batch norm at 1 and does not train it.
+        features.weight!.fill_(1);
+        features.weight.requires_grad = false;
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = prelu.forward(bn1.forward(conv1.forward(x)));
+        foreach (var block in blocks)
+            y = block.forward(y);
+        y = bn2.forward(y).flatten(1);
+        y = features.forward(fc.forward(dropout.forward(y)));
+        return y.MoveToOuterDisposeScope();
+    }
+
+    public string ExportOnnx(OnnxGraphBuilder g, string input, string prefix)
+    {
+        var y = OnnxLayers.Conv(g, conv1, input, prefix + ".conv1");
+        y = OnnxLayers.BatchNorm(g, bn1, y, prefix + ".bn1");
+        y = OnnxLayers.PRelu(g, prelu, y, prefix + ".prelu");
+        foreach (var block in blocks)
+            y = block.ExportOnnx(g, y, prefix + "." + block.GetName());
+        y = OnnxLayers.BatchNorm(g, bn2, y, prefix + ".bn2");
+        y = g.Flatten(y, 1);
+        y = OnnxLayers.Linear(g, fc, y, prefix + ".fc");
+        return OnnxLayers.BatchNorm(g, features, y, prefix + ".features");
+    }
+}

@@ -1,0 +1,87 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.LH2Face.Onnx;
+using Microsoft.ML.LH2Face.Training;
+using Microsoft.ML.Transforms.Image;
+
+namespace Microsoft.ML.LH2Face;
+
+/// <summary>
+/// Trains a face-recognition embedding network with the LH2Face loss (or ArcFace / CosFace) on
+/// TorchSharp and returns a <see cref="LH2FaceTransformer"/> that scores through ONNX Runtime inside
+/// ML.NET. Input: a key-typed identity label and an image column (MLImage of any size, or planar RGB
+/// pixels). Output columns: the L2-normalised embedding and the quality (feature norm kappa).
+/// Create it with <c>mlContext.Transforms.LH2Face(...)</c>.
+/// </summary>
+public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
+{
+    private const string PreparedPixelsColumn = "__LH2Face.TrainingPixels";
+    private const string ResizedImageColumn = "__LH2Face.TrainingResized";
+
+    private readonly Options options;
+    private readonly Action<string> log;
+
+    internal LH2FaceTrainer(Options options, TransformsCatalog? catalog)
+    {
+        InputValidation.CheckOptions(options);
+        this.options = options;
+        log = MlNetLog.From(catalog);
+    }
+
+    /// <summary>The options this trainer was created with.</summary>
+    public Options TrainerOptions => options;
+
+    /// <summary>Checks the input columns and adds the embedding and quality columns; works before Fit.</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        InputValidation.Check(inputSchema, options);
+        return OutputColumns.AddTo(inputSchema, options.EmbeddingColumnName, options.QualityColumnName, options.EmbeddingSize);
+    }
+
+    /// <summary>Trains on <paramref name="input"/> and returns the fitted transformer.</summary>
+    public LH2FaceTransformer Fit(IDataView input)
+    {
+        var (transformer, network) = FitCore(input, keepNetwork: false);
+        network?.Dispose();
+        return transformer;
+    }
+
+    /// <summary>Fit that can also hand back the trained TorchSharp network (eval mode), for checks against ONNX.</summary>
+    internal (LH2FaceTransformer Transformer, FaceNetwork? Network) FitCore(IDataView input, bool keepNetwork)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var kind = InputValidation.Check(input.Schema, options, "training data");
+        if (options.ValidationSet is not null)
+            InputValidation.Check(options.ValidationSet.Schema, options, "validation set");
+
+        var train = LoadImages(input, kind, "training data");
+        var validation = options.ValidationSet is null ? null : LoadImages(options.ValidationSet, InputValidation.Check(options.ValidationSet.Schema, options), "validation set");
+        var result = new TrainingSession(options, train, validation, log).Run();
+        FaceNetwork? network = result.Network;
+        var description = new LH2FaceModelDescription(options, train.ClassCount, result.Summary);
+        var scoring = OnnxModelExporter.Export(network!, description, OnnxModelExporter.ScoringNames);
+        var standalone = OnnxModelExporter.Export(network!, description, OnnxModelExporter.StandaloneNames);
+        log($"Training finished: {result.Summary.Steps} steps in {result.Summary.Duration}.");
+        if (!keepNetwork)
+        {
+            network.Dispose();
+            network = null;
+        }
+        var transformer = new LH2FaceTransformer(description, scoring, standalone, input, kind, options.ImageColumnName, options.EmbeddingColumnName, options.QualityColumnName);
+        return (transformer, network);
+    }
+
+    /// <summary>Reads the images of <paramref name="data"/> into memory as planar pixels at the model input size.</summary>
+    private FaceImageSet LoadImages(IDataView data, ImageInputKind kind, string dataName)
+    {
+        var pixelColumn = options.ImageColumnName;
+        if (kind == ImageInputKind.Image)
+        {
+            var context = new MLContext(options.Seed);
+            var prep = context.Transforms.ResizeImages(ResizedImageColumn, options.InputSize, options.InputSize, options.ImageColumnName, ImageResizingEstimator.ResizingKind.Fill)
+                .Append(context.Transforms.ExtractPixels(PreparedPixelsColumn, ResizedImageColumn, interleavePixelColors: false));
+            data = prep.Fit(data).Transform(data);
+            pixelColumn = PreparedPixelsColumn;
+        }
+        return FaceImageSet.Load(data, options.LabelColumnName, pixelColumn, options.InputSize, options.MaxCacheBytes, dataName, options.CancellationToken);
+    }
+}

@@ -1,0 +1,173 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.LH2Face.Onnx;
+using Microsoft.ML.Transforms.Image;
+
+namespace Microsoft.ML.LH2Face;
+
+/// <summary>
+/// A trained LH2Face model in an ML.NET pipeline: adds the embedding (L2-normalised Single vector) and
+/// quality (feature norm kappa) columns. Scoring runs through an inner ML.NET chain (image resizing and
+/// pixel extraction when the input is an MLImage, then ONNX Runtime on the exported graph), and saving
+/// delegates to that chain, so <c>mlContext.Model.Save</c> / <c>Load</c> work: the loaded model is
+/// ML.NET's own chain with identical outputs, and everything it needs is in the ONNX graph and its
+/// metadata. Dispose it to delete its temporary ONNX files.
+/// </summary>
+public sealed class LH2FaceTransformer : ITransformer, IDisposable
+{
+    private const string ResizedColumn = "__LH2Face.Resized";
+
+    private readonly LH2FaceModelDescription description;
+    private readonly byte[] standaloneOnnx;
+    private readonly string tempDirectory;
+    private readonly MLContext context;
+    private readonly ITransformer chain;
+    private readonly string imageColumn;
+    private bool disposed;
+
+    internal LH2FaceTransformer(LH2FaceModelDescription description, byte[] scoringOnnx, byte[] standaloneOnnx, IDataView schemaSource,
+        ImageInputKind kind, string imageColumn, string embeddingColumn, string qualityColumn)
+    {
+        this.description = description;
+        this.standaloneOnnx = standaloneOnnx;
+        this.imageColumn = imageColumn;
+        EmbeddingColumnName = embeddingColumn;
+        QualityColumnName = qualityColumn;
+        // ML.NET writes a copy of every stream-loaded ONNX model under TempFilePath and does not always
+        // delete it: this transformer owns a private directory and removes it on Dispose.
+        tempDirectory = Path.Combine(Path.GetTempPath(), "lh2face-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(tempDirectory);
+        context = new MLContext { TempFilePath = tempDirectory };
+        try
+        {
+            chain = BuildChain(scoringOnnx, schemaSource, kind);
+        }
+        catch
+        {
+            Directory.Delete(tempDirectory, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Dimension of the embedding.</summary>
+    public int EmbeddingSize => description.EmbeddingSize;
+
+    /// <summary>Side of the square network input in pixels.</summary>
+    public int InputSize => description.InputSize;
+
+    /// <summary>Name of the embedding output column.</summary>
+    public string EmbeddingColumnName { get; }
+
+    /// <summary>Name of the quality output column.</summary>
+    public string QualityColumnName { get; }
+
+    /// <summary>What happened during training.</summary>
+    public LH2FaceTrainingSummary TrainingSummary => description.Summary;
+
+    /// <summary>The metadata_props written into the ONNX graph (format version, sizes, normalisation, head, training summary).</summary>
+    public IReadOnlyDictionary<string, string> ModelMetadata => description.ToMetadata();
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => chain.IsRowToRowMapper;
+
+    /// <summary>
+    /// Writes the model as a standalone ONNX file for any ONNX runtime (opset 17). Input "pixels":
+    /// float32 [N, 3, S, S], planar RGB in 0..255 (S = <see cref="InputSize"/>, 112 by default, as
+    /// insightface crops); the graph normalises (x - 127.5) / 127.5 itself. Outputs "embedding": float32
+    /// [N, d], L2-normalised; "quality": float32 [N], the feature norm kappa. metadata_props carry the
+    /// format version, sizes, normalisation, head and a training summary. The file is written to a
+    /// temporary name and moved into place.
+    /// </summary>
+    public void ExportOnnx(string path)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"Cannot export the ONNX model to '{path}': directory '{directory}' does not exist.");
+        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllBytes(temp, standaloneOnnx);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+                File.Delete(temp);
+        }
+    }
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        InputValidation.CheckImage(inputSchema, imageColumn, InputSize);
+        return chain.GetOutputSchema(inputSchema);
+    }
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        InputValidation.CheckImage(inputSchema, imageColumn, InputSize);
+        return chain.GetRowToRowMapper(inputSchema);
+    }
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentNullException.ThrowIfNull(input);
+        InputValidation.CheckImage(input.Schema, imageColumn, InputSize);
+        return chain.Transform(input);
+    }
+
+    /// <summary>Saves the inner ML.NET chain: a loaded model is that chain, with identical outputs.</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        chain.Save(ctx);
+    }
+
+    /// <summary>Releases the ONNX Runtime session and deletes the temporary ONNX files.</summary>
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        (chain as IDisposable)?.Dispose();
+        try
+        {
+            if (Directory.Exists(tempDirectory))
+                Directory.Delete(tempDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still mapped by a session that the GC has not released yet; nothing else to do.
+        }
+    }
+
+    private ITransformer BuildChain(byte[] scoringOnnx, IDataView schemaSource, ImageInputKind kind)
+    {
+        var names = OnnxModelExporter.ScoringNames;
+        var t = context.Transforms;
+        var prep = kind == ImageInputKind.Image
+            ? t.ResizeImages(ResizedColumn, InputSize, InputSize, imageColumn, ImageResizingEstimator.ResizingKind.Fill)
+                .Append(t.ExtractPixels(names.Pixels, ResizedColumn, interleavePixelColors: false))
+            : (IEstimator<ITransformer>)t.CopyColumns(names.Pixels, imageColumn);
+        var dropped = kind == ImageInputKind.Image
+            ? new[] { ResizedColumn, names.Pixels, names.Embedding, names.Quality }
+            : new[] { names.Pixels, names.Embedding, names.Quality };
+        // The path overload makes no copy of its own (the stream overload leaks one), and Save re-reads
+        // the file: it lives in this transformer's directory until Dispose.
+        var modelPath = Path.Combine(tempDirectory, "scoring.onnx");
+        File.WriteAllBytes(modelPath, scoringOnnx);
+        var estimator = prep
+            .Append(t.ApplyOnnxModel(new[] { names.Embedding, names.Quality }, new[] { names.Pixels }, modelPath))
+            .Append(t.CopyColumns(EmbeddingColumnName, names.Embedding))
+            .Append(t.CopyColumns(QualityColumnName, names.Quality))
+            .Append(t.DropColumns(dropped));
+        return estimator.Fit(schemaSource);
+    }
+}

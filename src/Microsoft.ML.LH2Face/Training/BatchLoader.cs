@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+
+namespace Microsoft.ML.LH2Face.Training;
+
+/// <summary>One training batch: planar pixels [B, 3, S, S] flattened, and zero-based labels.</summary>
+internal sealed record FaceBatch(long Step, int Epoch, float[] Pixels, long[] Labels);
+
+/// <summary>
+/// Produces batches on a background thread (so decoding, flipping and copying overlap the training
+/// step) in an order that depends only on (seed, epoch, position): a resumed run sees exactly the
+/// batches an uninterrupted run would. The last incomplete batch of an epoch is dropped, as
+/// arcface_torch does (drop_last), so batch norm never sees a batch of one.
+/// </summary>
+internal sealed class BatchLoader : IDisposable
+{
+    private const int Prefetch = 3;
+    private readonly FaceImageSet images;
+    private readonly int batchSize;
+    private readonly int seed;
+    private readonly bool flip;
+    private readonly BlockingCollection<FaceBatch> queue = new(Prefetch);
+    private readonly CancellationTokenSource stop;
+    private readonly Task producer;
+
+    public BatchLoader(FaceImageSet images, int batchSize, int seed, bool flip, long firstStep, long lastStep, CancellationToken cancellation)
+    {
+        this.images = images;
+        this.batchSize = batchSize;
+        this.seed = seed;
+        this.flip = flip;
+        stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        producer = Task.Run(() => Produce(firstStep, lastStep, stop.Token));
+    }
+
+    public long StepsPerEpoch => images.Count / batchSize;
+
+    /// <summary>Steps per epoch for a data set of <paramref name="count"/> images.</summary>
+    public static long StepsPerEpochFor(int count, int batchSize) => count / batchSize;
+
+    /// <summary>The image order of an epoch: a Fisher-Yates shuffle seeded by (seed, epoch).</summary>
+    public static int[] EpochOrder(int count, int seed, int epoch)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        var random = new Random(HashCode.Combine(seed, epoch, 0x5eed));
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = random.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    /// <summary>Whether the image at (epoch, position) is mirrored: a hash, so no state needs saving.</summary>
+    public static bool FlipAt(int seed, int epoch, int position)
+        => (HashCode.Combine(seed, epoch, position, 0xf11b) & 1) == 1;
+
+    /// <summary>Takes the next batch, waiting for the producer.</summary>
+    public FaceBatch Next()
+    {
+        try
+        {
+            return queue.Take(stop.Token);
+        }
+        catch (InvalidOperationException) when (producer.IsFaulted)
+        {
+            throw producer.Exception!.InnerException!;
+        }
+    }
+
+    private void Produce(long firstStep, long lastStep, CancellationToken token)
+    {
+        try
+        {
+            long stepsPerEpoch = StepsPerEpoch;
+            int[]? order = null;
+            int orderEpoch = -1;
+            int pixels = images.PixelsPerImage;
+            for (long step = firstStep; step < lastStep; step++)
+            {
+                int epoch = (int)(step / stepsPerEpoch);
+                if (epoch != orderEpoch)
+                {
+                    order = EpochOrder(images.Count, seed, epoch);
+                    orderEpoch = epoch;
+                }
+                int start = (int)(step % stepsPerEpoch) * batchSize;
+                var batchPixels = new float[batchSize * pixels];
+                var labels = new long[batchSize];
+                for (int i = 0; i < batchSize; i++)
+                {
+                    int position = start + i;
+                    int index = order![position];
+                    images.CopyImage(index, batchPixels.AsSpan(i * pixels, pixels), flip && FlipAt(seed, epoch, position));
+                    labels[i] = images.Labels[index];
+                }
+                queue.Add(new FaceBatch(step, epoch, batchPixels, labels), token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            queue.CompleteAdding();
+        }
+    }
+
+    public void Dispose()
+    {
+        stop.Cancel();
+        try
+        {
+            producer.Wait();
+        }
+        catch (AggregateException)
+        {
+        }
+        stop.Dispose();
+        queue.Dispose();
+    }
+}

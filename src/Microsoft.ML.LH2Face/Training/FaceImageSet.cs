@@ -1,0 +1,132 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.LH2Face.Training;
+
+/// <summary>
+/// Training images held in memory as planar RGB (bytes when every value is an integer in 0..255, as
+/// ExtractPixels gives; floats otherwise) with zero-based class indices. Read once from the IDataView so
+/// that every epoch can visit the images in a seeded random order (and a resumed run can continue in
+/// the middle of one), and so that MLImage values, which ML.NET disposes after one pass, are read once.
+/// </summary>
+internal sealed class FaceImageSet
+{
+    private readonly List<byte[]>? bytes;
+    private readonly List<float[]>? floats;
+
+    private FaceImageSet(List<byte[]>? bytes, List<float[]>? floats, int[] labels, int classCount, int inputSize)
+    {
+        this.bytes = bytes;
+        this.floats = floats;
+        Labels = labels;
+        ClassCount = classCount;
+        InputSize = inputSize;
+    }
+
+    public int Count => Labels.Length;
+
+    public int[] Labels { get; }
+
+    public int ClassCount { get; }
+
+    public int InputSize { get; }
+
+    public int PixelsPerImage => 3 * InputSize * InputSize;
+
+    /// <summary>Reads every row of <paramref name="data"/>: a key label column and a planar pixel vector column.</summary>
+    public static FaceImageSet Load(IDataView data, string labelColumn, string pixelColumn, int inputSize, long maxBytes, string dataName, CancellationToken cancellation)
+    {
+        var labelCol = data.Schema[labelColumn];
+        var pixelCol = data.Schema[pixelColumn];
+        int classCount = checked((int)((KeyDataViewType)labelCol.Type).Count);
+        int pixelsPerImage = 3 * inputSize * inputSize;
+        var byteImages = new List<byte[]>();
+        List<float[]>? floatImages = null;
+        var labels = new List<int>();
+        long bytesSoFar = 0;
+        using var cursor = data.GetRowCursor(new[] { labelCol, pixelCol });
+        var getLabel = cursor.GetGetter<uint>(labelCol);
+        var getPixels = cursor.GetGetter<VBuffer<float>>(pixelCol);
+        uint key = 0;
+        var pixels = default(VBuffer<float>);
+        long row = 0;
+        while (cursor.MoveNext())
+        {
+            cancellation.ThrowIfCancellationRequested();
+            getLabel(ref key);
+            if (key == 0)
+                throw new InvalidOperationException(
+                    $"Column '{labelColumn}' of the {dataName} has a missing key value at row {row}: every image needs a label known to MapValueToKey.");
+            getPixels(ref pixels);
+            if (pixels.Length != pixelsPerImage)
+                throw new InvalidOperationException(
+                    $"Row {row} of the {dataName} has {pixels.Length} pixel values; the model input needs 3*{inputSize}*{inputSize} = {pixelsPerImage}.");
+            var values = pixels.DenseValues().ToArray();
+            if (floatImages is null && IsByteImage(values))
+            {
+                byteImages.Add(values.Select(v => (byte)v).ToArray());
+                bytesSoFar += pixelsPerImage;
+            }
+            else
+            {
+                if (floatImages is null)
+                {
+                    // A non-integral value: keep every image as floats from here on.
+                    floatImages = byteImages.Select(b => b.Select(v => (float)v).ToArray()).ToList();
+                    bytesSoFar = 4L * pixelsPerImage * floatImages.Count;
+                    byteImages.Clear();
+                }
+                floatImages.Add(values);
+                bytesSoFar += 4L * pixelsPerImage;
+            }
+            if (bytesSoFar > maxBytes)
+                throw new InvalidOperationException(
+                    $"The {dataName} needs more than MaxCacheBytes = {maxBytes} bytes of pixels in memory at InputSize {inputSize}: raise Options.MaxCacheBytes or lower InputSize.");
+            labels.Add((int)key - 1);
+            row++;
+        }
+        if (labels.Count == 0)
+            throw new InvalidOperationException($"The {dataName} has no rows.");
+        return floatImages is null
+            ? new FaceImageSet(byteImages, null, labels.ToArray(), classCount, inputSize)
+            : new FaceImageSet(null, floatImages, labels.ToArray(), classCount, inputSize);
+    }
+
+    private static bool IsByteImage(float[] values)
+    {
+        foreach (var v in values)
+        {
+            if (v < 0 || v > 255 || v != MathF.Floor(v))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>Copies image <paramref name="index"/> into <paramref name="destination"/> (planar RGB), mirrored left-right when asked.</summary>
+    public void CopyImage(int index, Span<float> destination, bool flip)
+    {
+        int side = InputSize;
+        if (!flip)
+        {
+            if (bytes is not null)
+            {
+                var src = bytes[index];
+                for (int i = 0; i < src.Length; i++)
+                    destination[i] = src[i];
+            }
+            else
+            {
+                floats![index].CopyTo(destination);
+            }
+            return;
+        }
+        for (int c = 0; c < 3; c++)
+        {
+            for (int y = 0; y < side; y++)
+            {
+                int row = (c * side + y) * side;
+                for (int x = 0; x < side; x++)
+                    destination[row + x] = bytes is not null ? bytes[index][row + side - 1 - x] : floats![index][row + side - 1 - x];
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.ML.LH2Face.Backbones;
+using Microsoft.ML.LH2Face.Losses;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Microsoft.ML.LH2Face.Training;
+
+/// <summary>
+/// The trainable network: pixel normalisation, backbone and head. One module so that one save holds
+/// the weights and every head statistic (buffers such as the running mean norm).
+/// </summary>
+internal sealed class FaceNetwork : Module
+{
+    /// <summary>insightface normalisation: (x - 127.5) / 127.5 maps 0..255 to -1..1.</summary>
+    public const float PixelMean = 127.5f;
+
+    /// <inheritdoc cref="PixelMean"/>
+    public const float PixelScale = 127.5f;
+
+    /// <summary>Smallest norm divided by when normalising an embedding.</summary>
+    public const double NormEpsilon = 1e-12;
+
+    private readonly Module<Tensor, Tensor> backbone;
+    private readonly MarginHead head;
+
+    public FaceNetwork(LH2FaceTrainer.Options options, int classCount) : base(nameof(FaceNetwork))
+    {
+        backbone = BackboneFactory.Create(options.Backbone, options.InputSize, options.EmbeddingSize, options.DropoutRate);
+        head = HeadFactory.Create(options, classCount);
+        RegisterComponents();
+    }
+
+    public Module<Tensor, Tensor> Backbone => backbone;
+
+    public MarginHead Head => head;
+
+    /// <summary>Backbone features z [B, d] of raw 0..255 planar pixels [B, 3, S, S].</summary>
+    public Tensor Features(Tensor pixels)
+    {
+        using var scope = NewDisposeScope();
+        return backbone.forward((pixels - PixelMean) / PixelScale).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Splits z into the unit embedding x = z / ||z|| and the norm kappa [B, 1].</summary>
+    public static (Tensor Embedding, Tensor Norm) Split(Tensor z)
+    {
+        var norm = z.norm(1, keepdim: true);
+        return (z / norm.clamp_min(NormEpsilon), norm);
+    }
+}

@@ -1,0 +1,281 @@
+using System.Diagnostics;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.LH2Face.Training;
+
+/// <summary>What a finished run hands to the transformer.</summary>
+internal sealed record TrainingResult(FaceNetwork Network, LH2FaceTrainingSummary Summary);
+
+/// <summary>
+/// Holds all mutable state of one training run (network, optimiser, schedule, loader, best epoch) so the
+/// estimator stays an immutable description. One dispose scope per step keeps native memory flat.
+/// </summary>
+internal sealed class TrainingSession
+{
+    /// <summary>Validation uses at most this many images (all pairs among them: about 2 million).</summary>
+    private const int MaxValidationImages = 2000;
+
+    private readonly LH2FaceTrainer.Options options;
+    private readonly FaceImageSet train;
+    private readonly FaceImageSet? validation;
+    private readonly Action<string> log;
+
+    public TrainingSession(LH2FaceTrainer.Options options, FaceImageSet train, FaceImageSet? validation, Action<string> log)
+    {
+        this.options = options;
+        this.train = train;
+        this.validation = validation;
+        this.log = log;
+    }
+
+    public static Device ResolveDevice(LH2FaceDevice device)
+    {
+        return device switch
+        {
+            LH2FaceDevice.Cpu => CPU,
+            LH2FaceDevice.Auto => cuda_is_available() ? CUDA : CPU,
+            LH2FaceDevice.Cuda => cuda_is_available() ? CUDA : throw new InvalidOperationException(
+                "Options.Device = Cuda, but TorchSharp sees no CUDA device. Build with -p:TorchBackend=cuda (TorchSharp-cuda-linux) on a machine with an NVIDIA driver, or use Device = Auto or Cpu."),
+            _ => throw new ArgumentOutOfRangeException(nameof(device), device, "Unknown device."),
+        };
+    }
+
+    public TrainingResult Run()
+    {
+        var device = ResolveDevice(options.Device);
+        int batchSize = Math.Min(options.BatchSize, train.Count);
+        if (batchSize < 2)
+            throw new InvalidOperationException($"The training data has {train.Count} image(s): batch norm needs at least 2 per batch.");
+        long stepsPerEpoch = BatchLoader.StepsPerEpochFor(train.Count, batchSize);
+        long totalSteps = stepsPerEpoch * options.Epochs;
+        long lastStep = options.MaxSteps > 0 ? Math.Min(totalSteps, options.MaxSteps) : totalSteps;
+        string fingerprint = Fingerprint(batchSize);
+
+        random.manual_seed(options.Seed);
+        var network = new FaceNetwork(options, train.ClassCount);
+        network.to(device);
+        var optimizer = CreateOptimizer(network);
+        var schedule = new LearningRateSchedule(options, stepsPerEpoch);
+
+        var state = new CheckpointState { Fingerprint = fingerprint, Seed = options.Seed };
+        Dictionary<string, Tensor>? best = null;
+        if (options.ResumeFrom is not null)
+        {
+            var dir = CheckpointStore.Resolve(options.ResumeFrom);
+            state = CheckpointStore.ReadState(dir);
+            if (state.Fingerprint != fingerprint)
+                throw new InvalidOperationException(
+                    $"Options.ResumeFrom = '{options.ResumeFrom}' was written by a different run ({state.Fingerprint}); this run is {fingerprint}. Resume with the same data, backbone, sizes, head, batch size, epochs and seed.");
+            network.load(Path.Combine(dir, CheckpointStore.WeightsFile));
+            optimizer.load_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
+            var bestFile = Path.Combine(dir, CheckpointStore.BestWeightsFile);
+            if (File.Exists(bestFile))
+            {
+                using var bestNet = new FaceNetwork(options, train.ClassCount);
+                bestNet.load(bestFile);
+                best = Snapshot(bestNet);
+            }
+            log($"Resumed from '{dir}' at step {state.Step} of {totalSteps}.");
+        }
+
+        log($"LH2Face training: {train.Count} images, {train.ClassCount} identities, device {device.type}, backbone {options.Backbone} at {options.InputSize}px, " +
+            $"embedding {options.EmbeddingSize}, head {options.Head}, optimiser {options.Optimizer} lr {options.LearningRate}, batch {batchSize}, " +
+            $"{options.Epochs} epochs x {stepsPerEpoch} steps, seed {options.Seed}.");
+
+        var epochLosses = new List<float>(state.EpochLosses);
+        var accuracies = new List<double>(state.ValidationAccuracies);
+        double bestAccuracy = state.BestValidationAccuracy;
+        int bestEpoch = state.BestEpoch;
+        int sinceImprovement = state.EpochsWithoutImprovement;
+        double epochLossSum = 0;
+        int epochLossCount = 0;
+        bool stoppedEarly = false;
+        long step = state.Step;
+        var clock = Stopwatch.StartNew();
+
+        network.train();
+        using (var loader = new BatchLoader(train, batchSize, options.Seed, options.RandomHorizontalFlip, step, lastStep, options.CancellationToken))
+        {
+            while (step < lastStep)
+            {
+                options.CancellationToken.ThrowIfCancellationRequested();
+                var batch = loader.Next();
+                double lr = schedule.At(step);
+                SetLearningRate(optimizer, lr);
+                var stepClock = Stopwatch.StartNew();
+                var (loss, terms, meanKappa, stdKappa) = TrainStep(network, optimizer, batch, device, batchSize);
+                if (!float.IsFinite(loss))
+                {
+                    throw new InvalidOperationException(
+                        $"Training diverged at epoch {batch.Epoch}, step {step + 1}: the loss is {loss}. Lower Options.LearningRate (now {lr:G3}), " +
+                        "add warm-up (WarmupEpochs) or keep GradientClipNorm on. No model was produced from this run; earlier checkpoints are intact.");
+                }
+                step++;
+                epochLossSum += loss;
+                epochLossCount++;
+                double? accuracy = null;
+                bool epochEnd = step % stepsPerEpoch == 0;
+                if (epochEnd)
+                {
+                    int epoch = (int)(step / stepsPerEpoch) - 1;
+                    epochLosses.Add((float)(epochLossSum / epochLossCount));
+                    epochLossSum = 0;
+                    epochLossCount = 0;
+                    if (validation is not null)
+                    {
+                        accuracy = Validate(network, validation, device);
+                        accuracies.Add(accuracy.Value);
+                        if (double.IsNaN(bestAccuracy) || accuracy.Value > bestAccuracy)
+                        {
+                            bestAccuracy = accuracy.Value;
+                            bestEpoch = epoch;
+                            sinceImprovement = 0;
+                            DisposeAll(best);
+                            best = Snapshot(network);
+                        }
+                        else
+                        {
+                            sinceImprovement++;
+                        }
+                        log($"Epoch {epoch + 1}: loss {epochLosses[^1]:F4}, validation accuracy {accuracy.Value:P2} (best {bestAccuracy:P2} at epoch {bestEpoch + 1}).");
+                    }
+                    else
+                    {
+                        log($"Epoch {epoch + 1}: loss {epochLosses[^1]:F4}.");
+                    }
+                }
+                var current = new CheckpointState
+                {
+                    Step = step, Fingerprint = fingerprint, Seed = options.Seed,
+                    BestValidationAccuracy = bestAccuracy, BestEpoch = bestEpoch, EpochsWithoutImprovement = sinceImprovement,
+                    EpochLosses = new List<float>(epochLosses), ValidationAccuracies = new List<double>(accuracies),
+                };
+                bool stopNow = epochEnd && options.EarlyStoppingPatience > 0 && sinceImprovement >= options.EarlyStoppingPatience;
+                if (options.CheckpointDirectory is not null &&
+                    ((options.CheckpointEveryNSteps > 0 && step % options.CheckpointEveryNSteps == 0) || step == lastStep || stopNow))
+                {
+                    SaveCheckpoint(current, network, optimizer, best);
+                }
+                options.Progress?.Report(new LH2FaceProgress(
+                    batch.Epoch, step, totalSteps, loss, terms, lr, batchSize / stepClock.Elapsed.TotalSeconds, meanKappa, stdKappa, accuracy));
+                if (stopNow)
+                {
+                    log($"Early stopping after epoch {batch.Epoch + 1}: no improvement for {sinceImprovement} epochs.");
+                    stoppedEarly = true;
+                    break;
+                }
+            }
+        }
+
+        if (best is not null)
+        {
+            // Keep the best validation epoch, not the last.
+            using var noGrad = no_grad();
+            network.load_state_dict(best);
+            DisposeAll(best);
+        }
+        network.eval();
+        optimizer.Dispose();
+        var summary = new LH2FaceTrainingSummary(
+            step, totalSteps, epochLosses.ToArray(), accuracies.ToArray(),
+            double.IsNaN(bestAccuracy) ? null : bestAccuracy, bestEpoch >= 0 ? bestEpoch : null, stoppedEarly, clock.Elapsed);
+        return new TrainingResult(network, summary);
+    }
+
+    private (float Loss, IReadOnlyDictionary<string, float> Terms, float MeanKappa, float StdKappa) TrainStep(
+        FaceNetwork network, OptimizerHelper optimizer, FaceBatch batch, Device device, int batchSize)
+    {
+        using var scope = NewDisposeScope();
+        // Reseeding per step makes dropout depend on the step alone, so a resumed run matches.
+        random.manual_seed(unchecked(options.Seed * 1_000_003L + batch.Step));
+        int side = options.InputSize;
+        var pixels = tensor(batch.Pixels, new long[] { batchSize, 3, side, side }).to(device);
+        var labels = tensor(batch.Labels).to(device);
+        var z = network.Features(pixels);
+        var (embedding, norm) = FaceNetwork.Split(z);
+        var logits = network.Head.forward(embedding, norm, labels);
+        var crossEntropy = nn.functional.cross_entropy(logits, labels);
+        var terms = new Dictionary<string, float> { ["cross_entropy"] = crossEntropy.item<float>() };
+        var loss = crossEntropy;
+        foreach (var (name, value) in network.Head.ExtraLosses(norm))
+        {
+            terms[name] = value.item<float>();
+            loss = loss + value;
+        }
+        float lossValue = loss.item<float>();
+        float meanKappa = norm.mean().item<float>();
+        float stdKappa = batchSize > 1 ? norm.std().item<float>() : 0f;
+        if (!float.IsFinite(lossValue))
+            return (lossValue, terms, meanKappa, stdKappa);
+        optimizer.zero_grad();
+        loss.backward();
+        if (options.GradientClipNorm > 0)
+            nn.utils.clip_grad_norm_(network.parameters(), options.GradientClipNorm);
+        optimizer.step();
+        return (lossValue, terms, meanKappa, stdKappa);
+    }
+
+    /// <summary>Verification accuracy on every pair of validation images (balanced: mean of TPR and TNR at the best threshold).</summary>
+    private static double Validate(FaceNetwork network, FaceImageSet data, Device device)
+    {
+        var embeddings = Embedder.Embed(network, data, device, MaxValidationImages);
+        network.train();
+        return PairAccuracy.BestBalancedAccuracy(embeddings, data.Labels.AsSpan(0, embeddings.Length));
+    }
+
+    private OptimizerHelper CreateOptimizer(FaceNetwork network)
+    {
+        var parameters = network.parameters().Where(p => p.requires_grad).ToList();
+        return options.Optimizer switch
+        {
+            LH2FaceOptimizer.Sgd => optim.SGD(parameters, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
+            LH2FaceOptimizer.AdamW => optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer,
+                $"Unknown optimiser '{options.Optimizer}': use one of {string.Join(", ", Enum.GetNames<LH2FaceOptimizer>())}."),
+        };
+    }
+
+    private static void SetLearningRate(OptimizerHelper optimizer, double lr)
+    {
+        foreach (var group in optimizer.ParamGroups)
+            group.LearningRate = lr;
+    }
+
+    private void SaveCheckpoint(CheckpointState state, FaceNetwork network, OptimizerHelper optimizer, Dictionary<string, Tensor>? best)
+    {
+        CheckpointStore.Save(options.CheckpointDirectory!, state, dir =>
+        {
+            network.save(Path.Combine(dir, CheckpointStore.WeightsFile));
+            optimizer.save_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
+            if (best is not null)
+            {
+                using var bestNet = new FaceNetwork(options, train.ClassCount);
+                using (no_grad())
+                    bestNet.load_state_dict(best);
+                bestNet.save(Path.Combine(dir, CheckpointStore.BestWeightsFile));
+            }
+        });
+    }
+
+    private static Dictionary<string, Tensor> Snapshot(FaceNetwork network)
+    {
+        var copy = new Dictionary<string, Tensor>();
+        foreach (var (name, value) in network.state_dict())
+            copy[name] = value.detach().cpu().clone();
+        return copy;
+    }
+
+    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        if (tensors is null)
+            return;
+        foreach (var t in tensors.Values)
+            t.Dispose();
+    }
+
+    private string Fingerprint(int batchSize)
+        => $"images={train.Count};classes={train.ClassCount};backbone={options.Backbone};input={options.InputSize};embedding={options.EmbeddingSize};" +
+           $"head={options.Head};optimizer={options.Optimizer};batch={batchSize};epochs={options.Epochs};seed={options.Seed}";
+}
