@@ -77,6 +77,14 @@ internal static class TestFaces
     /// <summary>An IDataView of in-memory images of any size (MLImage needs its column type set).</summary>
     public static IDataView ImageData(MLContext ml, IEnumerable<FaceRow> rows) => ml.Data.LoadFromEnumerable(rows);
 
+    /// <summary>An IDataView of planar pixel rows whose vector column has the known size 3*size*size.</summary>
+    public static IDataView PixelData(MLContext ml, IEnumerable<PixelRow> rows, int size)
+    {
+        var definition = SchemaDefinition.Create(typeof(PixelRow));
+        definition[nameof(PixelRow.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3 * size * size);
+        return ml.Data.LoadFromEnumerable(rows, definition);
+    }
+
     public static List<FaceRow> ImageRows(int identities, int samples, int size, int seed, int firstSample = 0)
         => Rows(identities, samples, firstSample, (i, s) => new FaceRow { Identity = $"id{i:D3}", Image = Image(i, s, size, seed) });
 
