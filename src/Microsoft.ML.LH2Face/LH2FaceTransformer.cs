@@ -48,6 +48,9 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
         }
     }
 
+    /// <summary>The directory holding this transformer's ONNX file; deleted on Dispose.</summary>
+    internal string TemporaryDirectory => tempDirectory;
+
     /// <summary>Dimension of the embedding.</summary>
     public int EmbeddingSize => description.EmbeddingSize;
 

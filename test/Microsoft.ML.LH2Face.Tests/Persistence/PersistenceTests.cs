@@ -1,0 +1,158 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.LH2Face.Onnx;
+using Microsoft.ML.LH2Face.Training;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Microsoft.ML.LH2Face.Tests.Persistence;
+
+[TestClass]
+public sealed class PersistenceTests
+{
+    private const int Size = 32;
+    private static string workDir = "";
+    private static MLContext ml = null!;
+    private static IDataView train = null!;
+    private static IDataView heldOut = null!;
+    private static LH2FaceTransformer face = null!;
+    private static FaceNetwork network = null!;
+    private static ITransformer keyMap = null!;
+
+    [ClassInitialize]
+    public static void TrainOnce(TestContext _)
+    {
+        workDir = Directory.CreateTempSubdirectory("lh2face-persist-").FullName;
+        ml = new MLContext(seed: 1) { TempFilePath = Path.Combine(workDir, "mltemp") };
+        Directory.CreateDirectory(ml.TempFilePath);
+        var raw = TestFaces.PixelData(ml, TestFaces.PixelRows(6, 6, Size, 5), Size);
+        keyMap = ml.Transforms.Conversion.MapValueToKey("Label", nameof(PixelRow.Identity)).Fit(raw);
+        train = keyMap.Transform(raw);
+        heldOut = TestFaces.PixelData(ml, TestFaces.PixelRows(6, 2, Size, 5, firstSample: 50), Size);
+        var options = TestFaces.QuickOptions(epochs: 3, batchSize: 12);
+        options.ImageColumnName = nameof(PixelRow.Pixels);
+        var trainer = (LH2FaceTrainer)ml.Transforms.LH2Face(options);
+        (face, var net) = trainer.FitCore(train, keepNetwork: true);
+        network = net!;
+    }
+
+    [ClassCleanup]
+    public static void Cleanup()
+    {
+        face?.Dispose();
+        network?.Dispose();
+        Directory.Delete(workDir, recursive: true);
+    }
+
+    private static List<Scored> Score(ITransformer model, IDataView data)
+        => ml.Data.CreateEnumerable<Scored>(model.Transform(data), reuseRowObject: false).ToList();
+
+    [TestMethod]
+    public void Transform_OnnxScoring_MatchesTorchSharpEvalWithin1e5()
+    {
+        var rows = ml.Data.CreateEnumerable<PixelRow>(heldOut, reuseRowObject: false).ToList();
+        var pixels = rows.SelectMany(r => r.Pixels).ToArray();
+        var (torchEmbeddings, torchNorms) = Embedder.EmbedPixels(network, pixels, rows.Count, Size, TorchSharp.torch.CPU);
+        var onnx = Score(face, heldOut);
+        double maxDiff = 0;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            for (int k = 0; k < 32; k++)
+                maxDiff = Math.Max(maxDiff, Math.Abs(torchEmbeddings[i][k] - onnx[i].Embedding[k]));
+            Assert.AreEqual(torchNorms[i], onnx[i].Quality[0], 1e-5 * torchNorms[i], "quality is the feature norm");
+        }
+        Assert.IsTrue(maxDiff < 1e-5, $"max |ONNX - TorchSharp| = {maxDiff:E2}");
+    }
+
+    [TestMethod]
+    public void ModelZip_SaveAndLoad_GivesIdenticalEmbeddingsAndPredictionEngineWorks()
+    {
+        var chain = new TransformerChain<ITransformer>(keyMap, face);
+        var path = Path.Combine(workDir, "model.zip");
+        ml.Model.Save(chain, TestFaces.PixelData(ml, Array.Empty<PixelRow>(), Size).Schema, path);
+        var before = Score(face, heldOut);
+
+        var fresh = new MLContext(seed: 2) { TempFilePath = Path.Combine(workDir, "loadtemp") };
+        Directory.CreateDirectory(fresh.TempFilePath);
+        var loaded = fresh.Model.Load(path, out var inputSchema);
+        Assert.AreEqual(3 * Size * Size, ((VectorDataViewType)inputSchema[nameof(PixelRow.Pixels)].Type).Size);
+        var after = fresh.Data.CreateEnumerable<Scored>(loaded.Transform(heldOut), reuseRowObject: false).ToList();
+        Assert.AreEqual(before.Count, after.Count);
+        for (int i = 0; i < before.Count; i++)
+        {
+            CollectionAssert.AreEqual(before[i].Embedding, after[i].Embedding, "bit-identical embeddings after Load");
+            CollectionAssert.AreEqual(before[i].Quality, after[i].Quality);
+        }
+
+        var engine = fresh.Model.CreatePredictionEngine<PixelRow, Scored>(loaded, inputSchemaDefinition: PixelDefinition());
+        var one = ml.Data.CreateEnumerable<PixelRow>(heldOut, reuseRowObject: false).First();
+        var predicted = engine.Predict(one);
+        CollectionAssert.AreEqual(before[0].Embedding, predicted.Embedding);
+        engine.Dispose();
+        (loaded as IDisposable)?.Dispose();
+        Assert.AreEqual(0, Directory.GetFiles(fresh.TempFilePath).Length, "the loaded model's ONNX copy is removed when it is disposed");
+    }
+
+    [TestMethod]
+    public void ExportOnnx_StandaloneFile_RunsInOnnxRuntimeWithBatchAndMetadata()
+    {
+        var path = Path.Combine(workDir, "face.onnx");
+        face.ExportOnnx(path);
+        Assert.AreEqual(0, Directory.GetFiles(workDir, "*.tmp").Length);
+        var rows = ml.Data.CreateEnumerable<PixelRow>(heldOut, reuseRowObject: false).Take(3).ToList();
+        var expected = Score(face, heldOut).Take(3).ToList();
+        using var session = new InferenceSession(path);
+        Assert.AreEqual("pixels", session.InputMetadata.Keys.Single());
+        CollectionAssert.AreEqual(new[] { -1, 3, Size, Size }, session.InputMetadata["pixels"].Dimensions);
+        CollectionAssert.AreEqual(new[] { "embedding", "quality" }, session.OutputMetadata.Keys.ToArray());
+        var input = new DenseTensor<float>(rows.SelectMany(r => r.Pixels).ToArray(), new[] { 3, 3, Size, Size });
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("pixels", input) });
+        var embedding = results.First(r => r.Name == "embedding").AsTensor<float>();
+        var quality = results.First(r => r.Name == "quality").AsTensor<float>();
+        CollectionAssert.AreEqual(new[] { 3, 32 }, embedding.Dimensions.ToArray());
+        CollectionAssert.AreEqual(new[] { 3 }, quality.Dimensions.ToArray());
+        for (int i = 0; i < 3; i++)
+        {
+            for (int k = 0; k < 32; k++)
+                Assert.AreEqual(expected[i].Embedding[k], embedding[i, k], 1e-5);
+            Assert.AreEqual(expected[i].Quality[0], quality[i], 1e-4);
+        }
+        var metadata = session.ModelMetadata.CustomMetadataMap;
+        Assert.AreEqual("1", metadata[OnnxMetadata.FormatVersion]);
+        Assert.AreEqual("32", metadata[OnnxMetadata.EmbeddingSize]);
+        Assert.AreEqual("32x32", metadata[OnnxMetadata.InputSize]);
+        StringAssert.Contains(metadata[OnnxMetadata.Head], "LH2Face(margin=Literal");
+        StringAssert.Contains(metadata[OnnxMetadata.TrainingSummary], "\"steps\":9");
+        Assert.AreEqual(17, OnnxSharpOpset(path));
+    }
+
+    [TestMethod]
+    public void Dispose_RemovesTheTransformersOnnxFiles()
+    {
+        var options = TestFaces.QuickOptions(epochs: 1, batchSize: 12);
+        options.ImageColumnName = nameof(PixelRow.Pixels);
+        var other = ml.Transforms.LH2Face(options).Fit(train);
+        var dir = other.TemporaryDirectory;
+        Assert.IsTrue(Directory.GetFiles(dir, "*.onnx").Length == 1, "one ONNX file while the transformer lives");
+        _ = Score(other, heldOut);
+        other.Dispose();
+        Assert.IsFalse(Directory.Exists(dir), "no .onnx copies remain after Dispose");
+        Assert.ThrowsExactly<ObjectDisposedException>(() => other.Transform(heldOut));
+    }
+
+    private static long OnnxSharpOpset(string path)
+        => global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).OpsetImport.Single(o => o.Domain == "").Version;
+
+    private static SchemaDefinition PixelDefinition()
+    {
+        var definition = SchemaDefinition.Create(typeof(PixelRow));
+        definition[nameof(PixelRow.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3 * Size * Size);
+        return definition;
+    }
+
+    public sealed class Scored
+    {
+        public float[] Embedding { get; set; } = Array.Empty<float>();
+
+        public float[] Quality { get; set; } = Array.Empty<float>();
+    }
+}
