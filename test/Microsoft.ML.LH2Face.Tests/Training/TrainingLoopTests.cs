@@ -1,0 +1,215 @@
+using Microsoft.ML.Data;
+using TorchSharp;
+
+namespace Microsoft.ML.LH2Face.Tests.Training;
+
+[TestClass]
+public sealed class TrainingLoopTests
+{
+    private const int Size = 32;
+    private static readonly MLContext Ml = new(seed: 1);
+
+    private static IDataView KeyedPixels(int identities, int samples, int seed, int firstSample = 0)
+    {
+        var raw = TestFaces.PixelData(Ml, TestFaces.PixelRows(identities, samples, Size, seed, firstSample), Size);
+        return Ml.Transforms.Conversion.MapValueToKey("Label", nameof(PixelRow.Identity)).Fit(raw).Transform(raw);
+    }
+
+    private static LH2FaceTrainer.Options Options(int epochs = 2, int batchSize = 8)
+    {
+        var options = TestFaces.QuickOptions(epochs, batchSize);
+        options.ImageColumnName = nameof(PixelRow.Pixels);
+        options.DropoutRate = 0.1f; // exercises the per-step dropout seeding
+        return options;
+    }
+
+    /// <summary>Records every progress report synchronously on the training thread.</summary>
+    private sealed class Recorder : IProgress<LH2FaceProgress>
+    {
+        public List<LH2FaceProgress> Reports { get; } = new();
+
+        public Action<LH2FaceProgress>? OnReport { get; set; }
+
+        public void Report(LH2FaceProgress value)
+        {
+            Reports.Add(value);
+            OnReport?.Invoke(value);
+        }
+    }
+
+    private static float[] Embeddings(ITransformer model, IDataView data)
+        => Ml.Data.CreateEnumerable<Scored>(model.Transform(data), reuseRowObject: false).SelectMany(r => r.Embedding).ToArray();
+
+    [TestMethod]
+    public void Fit_SameSeedOnCpu_GivesTheSameModel()
+    {
+        var data = KeyedPixels(4, 4, seed: 11);
+        var held = KeyedPixels(4, 1, seed: 11, firstSample: 20);
+        using var a = Ml.Transforms.LH2Face(Options()).Fit(data);
+        using var b = Ml.Transforms.LH2Face(Options()).Fit(data);
+        CollectionAssert.AreEqual(Embeddings(a, held), Embeddings(b, held));
+        var other = Options();
+        other.Seed = 8;
+        using var c = Ml.Transforms.LH2Face(other).Fit(data);
+        CollectionAssert.AreNotEqual(Embeddings(a, held), Embeddings(c, held));
+    }
+
+    [TestMethod]
+    public void Resume_FromCheckpointOfKilledRun_ReproducesTheUninterruptedLosses()
+    {
+        var data = KeyedPixels(6, 4, seed: 12); // 24 images, batch 8: 3 steps per epoch
+        var dir = Directory.CreateTempSubdirectory("lh2face-ckpt-").FullName;
+        try
+        {
+            var full = new Recorder();
+            var uninterrupted = Options(epochs: 3);
+            uninterrupted.Progress = full;
+            using (Ml.Transforms.LH2Face(uninterrupted).Fit(data)) { }
+            Assert.AreEqual(9, full.Reports.Count);
+
+            using var cts = new CancellationTokenSource();
+            var killed = Options(epochs: 3);
+            killed.CheckpointDirectory = dir;
+            killed.CheckpointEveryNSteps = 2;
+            killed.CancellationToken = cts.Token;
+            killed.Progress = new Recorder { OnReport = p => { if (p.Step == 4) cts.Cancel(); } };
+            Assert.ThrowsExactly<OperationCanceledException>(() => Ml.Transforms.LH2Face(killed).Fit(data));
+            Assert.AreEqual("step-00000004", File.ReadAllText(Path.Combine(dir, "latest")));
+
+            var resumedLog = new Recorder();
+            var resumed = Options(epochs: 3);
+            resumed.ResumeFrom = dir;
+            resumed.Progress = resumedLog;
+            using var model = Ml.Transforms.LH2Face(resumed).Fit(data);
+            CollectionAssert.AreEqual(new long[] { 5, 6, 7, 8, 9 }, resumedLog.Reports.Select(r => r.Step).ToArray());
+            for (int i = 0; i < 5; i++)
+                Assert.AreEqual(full.Reports[4 + i].Loss, resumedLog.Reports[i].Loss, 1e-5, $"loss of step {5 + i}");
+            Assert.AreEqual(9, model.TrainingSummary.Steps);
+            Assert.AreEqual(3, model.TrainingSummary.EpochLosses.Count, "epoch losses carried across the resume");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void Resume_WithDifferentOptions_ThrowsNamingTheMismatch()
+    {
+        var data = KeyedPixels(4, 4, seed: 13);
+        var dir = Directory.CreateTempSubdirectory("lh2face-ckpt-").FullName;
+        try
+        {
+            var first = Options(epochs: 1);
+            first.CheckpointDirectory = dir;
+            using (Ml.Transforms.LH2Face(first).Fit(data)) { }
+            var second = Options(epochs: 1);
+            second.EmbeddingSize = 16;
+            second.ResumeFrom = dir;
+            var e = Assert.ThrowsExactly<InvalidOperationException>(() => Ml.Transforms.LH2Face(second).Fit(data));
+            StringAssert.Contains(e.Message, "embedding=32");
+            StringAssert.Contains(e.Message, "embedding=16");
+            var missing = Options(epochs: 1);
+            missing.ResumeFrom = Path.Combine(dir, "nope");
+            Assert.ThrowsExactly<FileNotFoundException>(() => Ml.Transforms.LH2Face(missing).Fit(data));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void Fit_ManySteps_LiveNativeTensorCountStaysFlat()
+    {
+        var data = KeyedPixels(4, 4, seed: 14);
+        var live = new Dictionary<long, long>();
+        var options = Options(epochs: 10);
+        options.Progress = new Recorder { OnReport = p => live[p.Step] = DisposeScopeManager.Statistics.ThreadTotalLiveCount };
+        using (Ml.Transforms.LH2Face(options).Fit(data)) { }
+        Assert.AreEqual(20, live.Count);
+        Assert.IsTrue(live[3] > 0, "the statistics count the network's own tensors");
+        Assert.AreEqual(live[3], live[20], $"live tensors after step 3: {live[3]}, after step 20: {live[20]}");
+    }
+
+    [TestMethod]
+    public void Fit_LossBecomesNonFinite_ThrowsAndSavesNoCheckpoint()
+    {
+        var data = KeyedPixels(4, 4, seed: 15);
+        var dir = Directory.CreateTempSubdirectory("lh2face-ckpt-").FullName;
+        try
+        {
+            var options = Options(epochs: 5);
+            options.LearningRate = 1e30f;
+            options.GradientClipNorm = 0;
+            options.CheckpointDirectory = dir;
+            options.CheckpointEveryNSteps = 1;
+            var recorder = new Recorder();
+            options.Progress = recorder;
+            var e = Assert.ThrowsExactly<InvalidOperationException>(() => Ml.Transforms.LH2Face(options).Fit(data));
+            StringAssert.Contains(e.Message, "Training diverged at epoch");
+            StringAssert.Contains(e.Message, "Lower Options.LearningRate");
+            long lastGood = recorder.Reports.Count;
+            Assert.IsTrue(recorder.Reports.All(r => float.IsFinite(r.Loss)), "only finite steps were reported");
+            var checkpoints = Directory.GetDirectories(dir, "step-*").Select(Path.GetFileName).ToArray();
+            Assert.IsTrue(checkpoints.All(c => int.Parse(c!.Substring(5)) <= lastGood), "no checkpoint after the failing step");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void Fit_CudaAskedButAbsent_ThrowsWithTheFix()
+    {
+        if (torch.cuda_is_available())
+            Assert.Inconclusive("This machine has CUDA.");
+        var options = Options(epochs: 1);
+        options.Device = LH2FaceDevice.Cuda;
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => Ml.Transforms.LH2Face(options).Fit(KeyedPixels(2, 2, seed: 1)));
+        StringAssert.Contains(e.Message, "-p:TorchBackend=cuda");
+    }
+
+    [TestMethod]
+    public void Fit_WithValidation_ReportsAccuracyKeepsBestAndStopsEarly()
+    {
+        var data = KeyedPixels(6, 6, seed: 16);
+        var validation = KeyedPixels(6, 3, seed: 16, firstSample: 40);
+        var options = Options(epochs: 8);
+        options.ValidationSet = validation;
+        options.EarlyStoppingPatience = 1;
+        var recorder = new Recorder();
+        options.Progress = recorder;
+        using var model = Ml.Transforms.LH2Face(options).Fit(data);
+        var summary = model.TrainingSummary;
+        Assert.IsTrue(summary.ValidationAccuracies.Count >= 2);
+        Assert.AreEqual(summary.ValidationAccuracies.Max(), summary.BestValidationAccuracy!.Value, 1e-12);
+        Assert.IsTrue(summary.BestValidationAccuracy > 0.75, $"validation accuracy {summary.BestValidationAccuracy:P1} is well above chance (50%)");
+        var withAccuracy = recorder.Reports.Where(r => r.ValidationAccuracy.HasValue).ToList();
+        Assert.AreEqual(summary.ValidationAccuracies.Count, withAccuracy.Count, "one accuracy per epoch in the progress");
+        if (summary.StoppedEarly)
+            Assert.IsTrue(summary.ValidationAccuracies.Count < 8);
+        else
+            Assert.AreEqual(8, summary.ValidationAccuracies.Count);
+    }
+
+    [TestMethod]
+    public void Fit_ProgressReportsLossTermsAndKappa()
+    {
+        var options = Options(epochs: 1);
+        var recorder = new Recorder();
+        options.Progress = recorder;
+        using (Ml.Transforms.LH2Face(options).Fit(KeyedPixels(4, 4, seed: 17))) { }
+        var first = recorder.Reports[0];
+        Assert.AreEqual(first.LossTerms["cross_entropy"] + first.LossTerms["norm_regulariser"], first.Loss, 1e-4);
+        Assert.IsTrue(first.MeanKappa > 0 && first.KappaStd >= 0);
+        Assert.AreEqual(2, first.TotalSteps);
+        Assert.IsTrue(first.ImagesPerSecond > 0);
+    }
+
+    private sealed class Scored
+    {
+        public float[] Embedding { get; set; } = Array.Empty<float>();
+    }
+}
