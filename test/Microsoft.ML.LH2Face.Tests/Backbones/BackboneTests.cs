@@ -1,0 +1,68 @@
+using Microsoft.ML.LH2Face.Backbones;
+using Microsoft.ML.LH2Face.Onnx;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.LH2Face.Tests.Backbones;
+
+[TestClass]
+public sealed class BackboneTests
+{
+    [TestMethod]
+    [DataRow(LH2FaceBackbone.IResNet18, 8, 512)]
+    [DataRow(LH2FaceBackbone.IResNet34, 16, 512)]
+    [DataRow(LH2FaceBackbone.IResNet50, 24, 512)]
+    [DataRow(LH2FaceBackbone.IResNet100, 49, 512)]
+    [DataRow(LH2FaceBackbone.Compact, 4, 128)]
+    public void Create_InsightfaceLayout_HasBlocksAndFcOf7x7Map(LH2FaceBackbone kind, int blocks, int width)
+    {
+        using var net = BackboneFactory.Create(kind, 112, 512, 0);
+        Assert.AreEqual(blocks, net.modules().OfType<IBasicBlock>().Count());
+        var fc = net.modules().OfType<Linear>().Single();
+        Assert.AreEqual(width * 7 * 7, fc.in_features, "112 px input gives a 7x7 final map");
+        var features = net.modules().OfType<BatchNorm1d>().Single();
+        Assert.IsFalse(features.weight!.requires_grad, "the embedding BN scale is fixed at 1, as arcface_torch");
+    }
+
+    [TestMethod]
+    [DataRow(112, 7)]
+    [DataRow(56, 4)]
+    [DataRow(32, 2)]
+    public void FeatureMapSide_FourStride2Convs(int input, int side) => Assert.AreEqual(side, IResNet.FeatureMapSide(input));
+
+    [TestMethod]
+    public void ExportOnnx_IResNet18At112_MatchesTorchSharpEval()
+    {
+        random.manual_seed(3);
+        using var net = BackboneFactory.Create(LH2FaceBackbone.IResNet18, 112, 128, 0);
+        using var scope = NewDisposeScope();
+        // Populate batch-norm running statistics so the export of every BN is exercised.
+        net.train();
+        using (no_grad())
+        {
+            for (int i = 0; i < 3; i++)
+                net.forward(randn(4, 3, 112, 112));
+        }
+        net.eval();
+        var x = randn(2, 3, 112, 112);
+        float[] expected;
+        using (no_grad())
+            expected = net.forward(x).data<float>().ToArray();
+
+        var g = new OnnxGraphBuilder();
+        g.AddInput("x", "N", 3, 112, 112);
+        var y = ((IOnnxExportable)net).ExportOnnx(g, "x", "backbone");
+        g.Identity(y, "z");
+        g.AddOutput("z", "N", 128);
+        using var session = new InferenceSession(g.ToBytes());
+        var input = new DenseTensor<float>(x.data<float>().ToArray(), new[] { 2, 3, 112, 112 });
+        using var result = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", input) });
+        var actual = result.Single().AsTensor<float>().ToArray();
+        Assert.AreEqual(expected.Length, actual.Length);
+        double scale = expected.Max(v => Math.Abs(v));
+        double maxDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        Assert.IsTrue(maxDiff < 1e-4 * scale, $"max |ONNX - TorchSharp| = {maxDiff:E2} (values up to {scale:F2})");
+    }
+}
