@@ -208,6 +208,32 @@ public sealed class TrainingLoopTests
         Assert.IsTrue(first.ImagesPerSecond > 0);
     }
 
+    [TestMethod]
+    public void Fit_AdamWWithStepScheduleAndArcFace_LossFallsAndLogsToMlContext()
+    {
+        var ml = new MLContext(seed: 3);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { if (e.Source == "LH2Face" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) lock (messages) messages.Add(e.Message); };
+        var raw = TestFaces.PixelData(ml, TestFaces.PixelRows(4, 6, Size, 18), Size);
+        var options = Options(epochs: 6);
+        options.Optimizer = LH2FaceOptimizer.AdamW;
+        options.LearningRate = 2e-3f;
+        options.WeightDecay = 0.05f;
+        options.Schedule = LH2FaceSchedule.Step;
+        options.StepMilestones = new[] { 4 };
+        options.WarmupEpochs = 1;
+        options.Head = LH2FaceHead.ArcFace;
+        var recorder = new Recorder();
+        options.Progress = recorder;
+        using var model = ml.Transforms.Conversion.MapValueToKey("Label", nameof(PixelRow.Identity)).Append(ml.Transforms.LH2Face(options)).Fit(raw);
+        var losses = model.LastTransformer.TrainingSummary.EpochLosses;
+        Assert.IsTrue(losses[^1] < losses[0], $"loss should fall: {string.Join(", ", losses)}");
+        Assert.AreEqual(2e-3 / 3, recorder.Reports[0].LearningRate, 1e-9, "warm-up: 1/3 of the peak on the first of 3 warm-up steps");
+        Assert.AreEqual(2e-4, recorder.Reports[^1].LearningRate, 1e-9, "after the milestone epoch: peak x 0.1");
+        Assert.IsTrue(messages.Any(m => m.Contains("LH2Face training: 24 images, 4 identities, device CPU", StringComparison.Ordinal)), string.Join("\n", messages));
+        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 6: loss", StringComparison.Ordinal)), string.Join("\n", messages));
+    }
+
     private sealed class Scored
     {
         public float[] Embedding { get; set; } = Array.Empty<float>();
