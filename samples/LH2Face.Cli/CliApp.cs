@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Microsoft.ML.LH2Face;
+using Spectre.Console;
+
+namespace LH2Face.Cli;
+
+/// <summary>The command line of <c>lh2face</c>: parses arguments into settings and runs the commands.</summary>
+public static class CliApp
+{
+    public static RootCommand Create(IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        var root = new RootCommand("Train LH2Face face-embedding models (TorchSharp) and embed images with them (ONNX in ML.NET).");
+        root.Subcommands.Add(Train(console, cancellationToken));
+        root.Subcommands.Add(Embed(console, cancellationToken));
+        return root;
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
+    public static int Run(string[] args, IAnsiConsole console, CancellationToken cancellationToken)
+        => Create(console, cancellationToken).Parse(args).Invoke();
+
+    private static Command Train(IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        var d = new TrainSettings { DataFolder = "", OutputPath = "" };
+        var data = new Option<string>("--data") { Description = "Image folder: <data>/<identity>/*.png|jpg|jpeg (the identity is the sub-folder name).", Required = true };
+        var output = new Option<string>("--out") { Description = "ML.NET model zip to write.", Required = true };
+        var backbone = new Option<LH2FaceBackbone>("--backbone") { Description = "Backbone network (Compact trains on CPUs).", DefaultValueFactory = _ => d.Backbone };
+        var inputSize = new Option<int>("--input-size") { Description = "Side of the network input in pixels.", DefaultValueFactory = _ => d.InputSize };
+        var embeddingSize = new Option<int>("--embedding-size") { Description = "Embedding dimension.", DefaultValueFactory = _ => d.EmbeddingSize };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the data.", DefaultValueFactory = _ => d.Epochs };
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => d.BatchSize };
+        var lr = new Option<float>("--lr") { Description = "Peak learning rate (SGD).", DefaultValueFactory = _ => d.LearningRate };
+        var head = new Option<LH2FaceHead>("--head") { Description = "Classification head.", DefaultValueFactory = _ => d.Head };
+        var device = new Option<LH2FaceDevice>("--device") { Description = "Where to train.", DefaultValueFactory = _ => d.Device };
+        var seed = new Option<int>("--seed") { Description = "Seed of weights, data order and augmentation.", DefaultValueFactory = _ => d.Seed };
+        var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "Folder for checkpoints (written at the end, and every --checkpoint-every steps)." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also write a checkpoint every this many steps (needs --checkpoint-dir; 0 = at the end only).", DefaultValueFactory = _ => 0 };
+        var resume = new Option<string?>("--resume") { Description = "Checkpoint folder of an earlier run (same data and options) to continue from." };
+        var onnx = new Option<string?>("--onnx") { Description = "Also export a standalone ONNX model to this file." };
+
+        var command = new Command("train", "Train a face-embedding model on an identity folder and save it as an ML.NET model zip.")
+        {
+            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, head, device, seed, checkpointDir, checkpointEvery, resume, onnx,
+        };
+        command.SetAction(r => TrainCommand.Run(new TrainSettings
+        {
+            DataFolder = r.GetValue(data)!,
+            OutputPath = r.GetValue(output)!,
+            Backbone = r.GetValue(backbone),
+            InputSize = r.GetValue(inputSize),
+            EmbeddingSize = r.GetValue(embeddingSize),
+            Epochs = r.GetValue(epochs),
+            BatchSize = r.GetValue(batchSize),
+            LearningRate = r.GetValue(lr),
+            Head = r.GetValue(head),
+            Device = r.GetValue(device),
+            Seed = r.GetValue(seed),
+            CheckpointDirectory = r.GetValue(checkpointDir),
+            CheckpointEveryNSteps = r.GetValue(checkpointEvery),
+            ResumeFrom = r.GetValue(resume),
+            OnnxPath = r.GetValue(onnx),
+        }, console, cancellationToken));
+        return command;
+    }
+
+    private static Command Embed(IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        var model = new Option<string>("--model") { Description = "Model zip written by 'lh2face train'.", Required = true };
+        var images = new Option<string>("--images") { Description = "An image file, or a folder searched recursively for .png/.jpg/.jpeg.", Required = true };
+        var output = new Option<string>("--out") { Description = "CSV to write: path,quality,e0,e1,...", Required = true };
+        var command = new Command("embed", "Embed images with a trained model and write the embeddings as CSV.") { model, images, output };
+        command.SetAction(r => EmbedCommand.Run(new EmbedSettings
+        {
+            ModelPath = r.GetValue(model)!,
+            ImagesPath = r.GetValue(images)!,
+            OutputPath = r.GetValue(output)!,
+        }, console, cancellationToken));
+        return command;
+    }
+}

@@ -1,0 +1,60 @@
+namespace LH2Face.Cli;
+
+/// <summary>Finds image files: a folder of identity sub-folders for training, any files for embedding.</summary>
+public static class ImageFiles
+{
+    /// <summary>File extensions read as images (case-insensitive).</summary>
+    public static readonly IReadOnlyList<string> Extensions = [".png", ".jpg", ".jpeg"];
+
+    public static bool IsImage(string path)
+        => Extensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Reads root/&lt;identity&gt;/*.png|jpg|jpeg (the identity is the sub-folder name), sorted by ordinal
+    /// name. Sub-folders without images are skipped and reported in <paramref name="skipped"/>.
+    /// Throws <see cref="CliException"/> when the layout cannot be trained on.
+    /// </summary>
+    public static List<(string Path, string Identity)> ReadIdentityFolder(string root, out List<string> skipped)
+    {
+        if (!Directory.Exists(root))
+            throw new CliException($"Data folder '{root}' does not exist.");
+        var full = Path.GetFullPath(root);
+        var identityDirs = Directory.GetDirectories(full).Order(StringComparer.Ordinal).ToList();
+        if (identityDirs.Count == 0)
+            throw new CliException($"Data folder '{root}' has no identity sub-folders: expected {root}/<identity>/*.png|jpg|jpeg.");
+        var rows = new List<(string, string)>();
+        skipped = [];
+        int identities = 0;
+        foreach (var dir in identityDirs)
+        {
+            var identity = Path.GetFileName(dir);
+            var files = Directory.EnumerateFiles(dir).Where(IsImage).Order(StringComparer.Ordinal).ToList();
+            if (files.Count == 0)
+            {
+                skipped.Add(identity);
+                continue;
+            }
+            identities++;
+            rows.AddRange(files.Select(f => (f, identity)));
+        }
+        if (rows.Count == 0)
+            throw new CliException($"Data folder '{root}' has {identityDirs.Count} sub-folder(s) but no .png, .jpg or .jpeg images in them.");
+        if (identities < 2)
+            throw new CliException($"Data folder '{root}' has images of only {identities} identity; training needs at least 2 identity sub-folders with images.");
+        return rows;
+    }
+
+    /// <summary>One image file, or every image under a folder (recursively), sorted by ordinal path.</summary>
+    public static List<string> FindImages(string fileOrFolder)
+    {
+        if (File.Exists(fileOrFolder))
+            return [Path.GetFullPath(fileOrFolder)];
+        if (!Directory.Exists(fileOrFolder))
+            throw new CliException($"Images path '{fileOrFolder}' is neither a file nor a folder.");
+        var files = Directory.EnumerateFiles(Path.GetFullPath(fileOrFolder), "*", SearchOption.AllDirectories)
+            .Where(IsImage).Order(StringComparer.Ordinal).ToList();
+        if (files.Count == 0)
+            throw new CliException($"Images folder '{fileOrFolder}' has no .png, .jpg or .jpeg files.");
+        return files;
+    }
+}

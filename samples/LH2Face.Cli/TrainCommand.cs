@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.LH2Face;
+using Spectre.Console;
+
+namespace LH2Face.Cli;
+
+/// <summary><c>lh2face train</c>: trains on an identity folder and saves an ML.NET model zip.</summary>
+public static class TrainCommand
+{
+    /// <summary>Exit code of a run stopped by Ctrl+C (128 + SIGINT, as shells report it).</summary>
+    public const int CancelledExitCode = 130;
+
+    /// <summary>One training row: the image file and its identity (the sub-folder name).</summary>
+    public sealed class ImageRow
+    {
+        public string ImagePath { get; set; } = "";
+
+        public string Identity { get; set; } = "";
+    }
+
+    /// <summary>Runs the command; returns the process exit code (0 ok, 1 error, 130 cancelled).</summary>
+    public static int Run(TrainSettings settings, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(console);
+        try
+        {
+            return RunCore(settings, console, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            console.MarkupLine("[yellow]Training cancelled.[/]" + (settings.CheckpointDirectory is null ? ""
+                : $" Checkpoints written so far stay in '{Markup.Escape(settings.CheckpointDirectory)}'; continue with --resume."));
+            return CancelledExitCode;
+        }
+        catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            return Errors.Print(console, e);
+        }
+    }
+
+    private static int RunCore(TrainSettings s, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        // Check everything that can be checked before minutes of training.
+        var modelPath = OutputFile.CheckWritable(s.OutputPath, "model");
+        var onnxPath = s.OnnxPath is null ? null : OutputFile.CheckWritable(s.OnnxPath, "ONNX file");
+        if (s.ResumeFrom is not null && !Directory.Exists(s.ResumeFrom))
+            throw new CliException($"Resume folder '{s.ResumeFrom}' does not exist.");
+        var rows = ImageFiles.ReadIdentityFolder(s.DataFolder, out var skipped);
+        int identities = rows.Select(r => r.Identity).Distinct(StringComparer.Ordinal).Count();
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"{rows.Count} images of {identities} identities in '{s.DataFolder}'.")));
+        if (skipped.Count > 0)
+            console.MarkupLine($"[yellow]Skipped {skipped.Count} sub-folder(s) without images:[/] {Markup.Escape(string.Join(", ", skipped.Take(10)))}{(skipped.Count > 10 ? ", ..." : "")}");
+
+        var ml = new MLContext(s.Seed);
+        var data = ml.Data.LoadFromEnumerable(rows.Select(r => new ImageRow { ImagePath = r.Path, Identity = r.Identity }));
+        var clock = Stopwatch.StartNew();
+        TransformerChain<LH2FaceTransformer>? model = null;
+        TrainingProgress? reporter = null;
+        try
+        {
+            console.Progress()
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("loading images", maxValue: 1);
+                    task.IsIndeterminate = true;
+                    reporter = new TrainingProgress(task, s.Epochs);
+                    var options = new LH2FaceTrainer.Options
+                    {
+                        Backbone = s.Backbone,
+                        InputSize = s.InputSize,
+                        EmbeddingSize = s.EmbeddingSize,
+                        Epochs = s.Epochs,
+                        BatchSize = s.BatchSize,
+                        LearningRate = s.LearningRate,
+                        Head = s.Head,
+                        Device = s.Device,
+                        Seed = s.Seed,
+                        CheckpointDirectory = s.CheckpointDirectory,
+                        CheckpointEveryNSteps = s.CheckpointEveryNSteps,
+                        ResumeFrom = s.ResumeFrom,
+                        Progress = reporter,
+                        CancellationToken = cancellationToken,
+                    };
+                    var pipeline = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageRow.ImagePath))
+                        .Append(ml.Transforms.Conversion.MapValueToKey("Label", nameof(ImageRow.Identity)))
+                        .Append(ml.Transforms.LH2Face(options));
+                    model = pipeline.Fit(data);
+                    task.Value = task.MaxValue;
+                    task.StopTask();
+                });
+
+            var face = model!.LastTransformer;
+            OutputFile.WriteAtomically(modelPath, temp => ml.Model.Save(model, data.Schema, temp));
+            if (onnxPath is not null)
+                face.ExportOnnx(onnxPath);
+            clock.Stop();
+
+            var summary = face.TrainingSummary;
+            var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+            grid.AddRow("Steps", summary.Steps.ToString(CultureInfo.InvariantCulture) + (summary.Steps != summary.PlannedSteps ? $" of {summary.PlannedSteps} planned" : ""));
+            grid.AddRow("Last epoch loss", summary.EpochLosses.Count > 0 ? summary.EpochLosses[^1].ToString("F4", CultureInfo.InvariantCulture) : "-");
+            grid.AddRow("Training time", Format(summary.Duration));
+            grid.AddRow("Total time", Format(clock.Elapsed));
+            grid.AddRow("Model", Markup.Escape(modelPath));
+            if (onnxPath is not null)
+                grid.AddRow("ONNX", Markup.Escape(onnxPath));
+            if (s.CheckpointDirectory is not null)
+                grid.AddRow("Checkpoints", Markup.Escape(Path.GetFullPath(s.CheckpointDirectory)));
+            console.MarkupLine("[green]Training finished.[/]");
+            console.Write(grid);
+            return 0;
+        }
+        finally
+        {
+            model?.Dispose();
+        }
+    }
+
+    private static string Format(TimeSpan t) => t.ToString(t.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss\.f", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,31 @@
+using Microsoft.ML.LH2Face;
+
+namespace LH2Face.Cli;
+
+/// <summary>Everything <c>lh2face train</c> takes. Defaults are the library's, except the Compact backbone.</summary>
+public sealed record TrainSettings
+{
+    private static readonly LH2FaceTrainer.Options Defaults = new();
+
+    /// <summary>Image folder root/&lt;identity&gt;/*.png|jpg|jpeg.</summary>
+    public required string DataFolder { get; init; }
+
+    /// <summary>ML.NET model zip to write.</summary>
+    public required string OutputPath { get; init; }
+
+    public LH2FaceBackbone Backbone { get; init; } = LH2FaceBackbone.Compact;
+    public int InputSize { get; init; } = Defaults.InputSize;
+    public int EmbeddingSize { get; init; } = Defaults.EmbeddingSize;
+    public int Epochs { get; init; } = Defaults.Epochs;
+    public int BatchSize { get; init; } = Defaults.BatchSize;
+    public float LearningRate { get; init; } = Defaults.LearningRate;
+    public LH2FaceHead Head { get; init; } = Defaults.Head;
+    public LH2FaceDevice Device { get; init; } = Defaults.Device;
+    public int Seed { get; init; } = Defaults.Seed;
+    public string? CheckpointDirectory { get; init; }
+    public int CheckpointEveryNSteps { get; init; }
+    public string? ResumeFrom { get; init; }
+
+    /// <summary>Optional standalone ONNX file to export as well.</summary>
+    public string? OnnxPath { get; init; }
+}

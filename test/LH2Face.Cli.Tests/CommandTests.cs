@@ -1,0 +1,208 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace LH2Face.Cli.Tests;
+
+[TestClass]
+public sealed class CommandTests
+{
+    private string root = "";
+
+    [TestInitialize]
+    public void CreateFolder() => root = Directory.CreateTempSubdirectory("lh2face-cli-tests-").FullName;
+
+    [TestCleanup]
+    public void DeleteFolder() => Directory.Delete(root, recursive: true);
+
+    [TestMethod]
+    public void TrainThenEmbed_TinyFolder_WritesModelOnnxAndNormalisedEmbeddings()
+    {
+        var data = Path.Combine(root, "faces");
+        var images = FaceFolder.Write(data, identities: 4, samples: 6, size: 40);
+        var model = Path.Combine(root, "model.zip");
+        var onnx = Path.Combine(root, "model.onnx");
+
+        var trainOut = new StringWriter();
+        int trained = CliApp.Run(
+            ["train", "--data", data, "--out", model, "--backbone", "Compact", "--input-size", "32", "--embedding-size", "16",
+             "--epochs", "2", "--batch-size", "8", "--device", "Cpu", "--onnx", onnx],
+            FaceFolder.Console(trainOut), CancellationToken.None);
+        Assert.AreEqual(0, trained, trainOut.ToString());
+        Assert.IsTrue(File.Exists(model), "model zip");
+        Assert.IsTrue(new FileInfo(onnx).Length > 0, "ONNX file");
+        StringAssert.Contains(trainOut.ToString(), "24 images of 4 identities");
+        StringAssert.Contains(trainOut.ToString(), "Training finished");
+        Assert.AreEqual(0, Directory.GetFiles(root, "*.tmp").Length, "no temporary files left");
+
+        var csv = Path.Combine(root, "embeddings.csv");
+        var embedOut = new StringWriter();
+        int embedded = EmbedCommand.Run(new EmbedSettings { ModelPath = model, ImagesPath = data, OutputPath = csv },
+            FaceFolder.Console(embedOut), CancellationToken.None);
+        Assert.AreEqual(0, embedded, embedOut.ToString());
+        var lines = File.ReadAllLines(csv);
+        Assert.AreEqual("path,quality," + string.Join(",", Enumerable.Range(0, 16).Select(i => $"e{i}")), lines[0]);
+        Assert.AreEqual(images.Count + 1, lines.Length);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToDictionary(f => f[0], f => f.Skip(1).Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray());
+        CollectionAssert.AreEquivalent(images.Select(p => Path.GetRelativePath(data, p).Replace('\\', '/')).ToList(), rows.Keys.ToList());
+        foreach (var (path, values) in rows)
+        {
+            Assert.AreEqual(17, values.Length, path);
+            Assert.IsTrue(values[0] > 0, $"quality of {path} is {values[0]}");
+            Assert.AreEqual(1.0, Math.Sqrt(values.Skip(1).Sum(v => (double)v * v)), 1e-4, $"embedding of {path} is L2-normalised");
+        }
+
+        // The same file on its own gives the same values.
+        var single = Path.Combine(root, "single.csv");
+        Assert.AreEqual(0, EmbedCommand.Run(new EmbedSettings { ModelPath = model, ImagesPath = images[5], OutputPath = single },
+            FaceFolder.Console(new StringWriter()), CancellationToken.None));
+        var singleLines = File.ReadAllLines(single);
+        Assert.AreEqual(2, singleLines.Length);
+        var singleValues = singleLines[1].Split(',').Skip(1).Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        CollectionAssert.AreEqual(rows[Path.GetRelativePath(data, images[5]).Replace('\\', '/')], singleValues);
+
+        CheckUnseenIdentity(model, images[5]);
+    }
+
+    /// <summary>
+    /// The saved chain keeps MapValueToKey(Identity): at scoring an unseen identity (embed passes "") maps
+    /// to the missing key 0 without error, and the embedding does not depend on the identity.
+    /// </summary>
+    private static void CheckUnseenIdentity(string modelPath, string image)
+    {
+        var ml = new MLContext(seed: 0);
+        var model = ml.Model.Load(modelPath, out _);
+        try
+        {
+            var input = ml.Data.LoadFromEnumerable(new[] { "", "nobody", "id000" }.Select(
+                identity => new TrainCommand.ImageRow { ImagePath = image, Identity = identity }));
+            var rows = ml.Data.CreateEnumerable<Keyed>(model.Transform(input), reuseRowObject: false).ToList();
+            Assert.AreEqual(0u, rows[0].Label, "empty identity -> missing key");
+            Assert.AreEqual(0u, rows[1].Label, "unseen identity -> missing key");
+            Assert.AreEqual(1u, rows[2].Label, "first training identity -> key 1");
+            CollectionAssert.AreEqual(rows[2].Embedding, rows[0].Embedding);
+            CollectionAssert.AreEqual(rows[2].Embedding, rows[1].Embedding);
+        }
+        finally
+        {
+            (model as IDisposable)?.Dispose();
+        }
+    }
+
+    private sealed class Keyed
+    {
+        [KeyType(4)]
+        public uint Label { get; set; }
+
+        public float[] Embedding { get; set; } = [];
+    }
+
+    [TestMethod]
+    public void Train_MissingFolder_FailsNamingIt()
+    {
+        var missing = Path.Combine(root, "no-such-folder");
+        var (code, output) = Train(missing);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(output, missing);
+        StringAssert.StartsWith(output, "Error:");
+        Assert.AreEqual(1, output.TrimEnd().Split('\n').Length, output);
+        Assert.IsFalse(output.Contains("   at ", StringComparison.Ordinal), "no stack trace");
+    }
+
+    [TestMethod]
+    public void Train_OneIdentity_Fails()
+    {
+        var data = Path.Combine(root, "faces");
+        FaceFolder.Write(data, identities: 1, samples: 3, size: 20);
+        var (code, output) = Train(data);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(output, "only 1 identity");
+    }
+
+    [TestMethod]
+    public void Train_NoSubFolders_Fails()
+    {
+        var (code, output) = Train(root);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(output, "no identity sub-folders");
+    }
+
+    [TestMethod]
+    public void Train_SubFoldersWithoutImages_Fails()
+    {
+        Directory.CreateDirectory(Path.Combine(root, "a"));
+        Directory.CreateDirectory(Path.Combine(root, "b"));
+        File.WriteAllText(Path.Combine(root, "b", "notes.txt"), "not an image");
+        var (code, output) = Train(root);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(output, "no .png, .jpg or .jpeg images");
+    }
+
+    [TestMethod]
+    public void Train_InvalidOption_PrintsTheLibraryMessage()
+    {
+        var data = Path.Combine(root, "faces");
+        FaceFolder.Write(data, identities: 2, samples: 2, size: 20);
+        var (code, output) = Train(data, batchSize: 1);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(output, "BatchSize");
+        Assert.IsFalse(output.Contains("(Parameter", StringComparison.Ordinal), output);
+    }
+
+    [TestMethod]
+    public void Train_Cancelled_ExitsWithMessage()
+    {
+        var data = Path.Combine(root, "faces");
+        FaceFolder.Write(data, identities: 2, samples: 2, size: 20);
+        var output = new StringWriter();
+        int code = TrainCommand.Run(Settings(data), FaceFolder.Console(output), new CancellationToken(canceled: true));
+        Assert.AreEqual(TrainCommand.CancelledExitCode, code, output.ToString());
+        StringAssert.Contains(output.ToString(), "Training cancelled");
+        Assert.IsFalse(File.Exists(Path.Combine(root, "model.zip")));
+    }
+
+    [TestMethod]
+    public void Embed_MissingModel_Fails()
+    {
+        var output = new StringWriter();
+        var model = Path.Combine(root, "missing.zip");
+        int code = EmbedCommand.Run(new EmbedSettings { ModelPath = model, ImagesPath = root, OutputPath = Path.Combine(root, "e.csv") },
+            FaceFolder.Console(output), CancellationToken.None);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(output.ToString(), model);
+    }
+
+    [TestMethod]
+    public void Parse_MissingRequiredOption_Fails()
+    {
+        var output = new StringWriter();
+        var error = Console.Error;
+        try
+        {
+            Console.SetError(TextWriter.Null);
+            Assert.AreNotEqual(0, CliApp.Run(["train", "--out", Path.Combine(root, "m.zip")], FaceFolder.Console(output), CancellationToken.None));
+        }
+        finally
+        {
+            Console.SetError(error);
+        }
+    }
+
+    private TrainSettings Settings(string data, int batchSize = 8) => new()
+    {
+        DataFolder = data,
+        OutputPath = Path.Combine(root, "model.zip"),
+        InputSize = 32,
+        EmbeddingSize = 16,
+        Epochs = 1,
+        BatchSize = batchSize,
+        Device = Microsoft.ML.LH2Face.LH2FaceDevice.Cpu,
+    };
+
+    private (int Code, string Output) Train(string data, int batchSize = 8)
+    {
+        var output = new StringWriter();
+        int code = TrainCommand.Run(Settings(data, batchSize), FaceFolder.Console(output), CancellationToken.None);
+        return (code, output.ToString());
+    }
+}

@@ -1,0 +1,2 @@
+// Tests that train share two CPU cores; running them in parallel only slows each one down.
+[assembly: DoNotParallelize]
