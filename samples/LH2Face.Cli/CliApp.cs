@@ -22,7 +22,7 @@ public static class CliApp
     private static Command Train(IAnsiConsole console, CancellationToken cancellationToken)
     {
         var d = new TrainSettings { DataFolder = "", OutputPath = "" };
-        var data = new Option<string>("--data") { Description = "Image folder: <data>/<identity>/*.png|jpg|jpeg (the identity is the sub-folder name).", Required = true };
+        var data = new Option<string?>("--data") { Description = "Image folder: <data>/<identity>/*.png|jpg|jpeg (the identity is the sub-folder name). Omitted: a generated demo set is written beside --out and used." };
         var output = new Option<string>("--out") { Description = "ML.NET model zip to write.", Required = true };
         var backbone = new Option<LH2FaceBackbone>("--backbone") { Description = "Backbone network (Compact trains on CPUs).", DefaultValueFactory = _ => d.Backbone };
         var inputSize = new Option<int>("--input-size") { Description = "Side of the network input in pixels.", DefaultValueFactory = _ => d.InputSize };
@@ -44,7 +44,7 @@ public static class CliApp
         };
         command.SetAction(r => TrainCommand.Run(new TrainSettings
         {
-            DataFolder = r.GetValue(data)!,
+            DataFolder = r.GetValue(data),
             OutputPath = r.GetValue(output)!,
             Backbone = r.GetValue(backbone),
             InputSize = r.GetValue(inputSize),

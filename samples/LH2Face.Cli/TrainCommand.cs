@@ -42,6 +42,26 @@ public static class TrainCommand
         }
     }
 
+    /// <summary>Demo set size: 32 identities x 16 images at 112 px (512 images: 4 steps of 128 per epoch).</summary>
+    private const int DemoIdentities = 32, DemoSamples = 16, DemoSize = 112;
+
+    private static string WriteDemoSet(string modelPath, IAnsiConsole console)
+    {
+        var folder = Path.Combine(Path.GetDirectoryName(modelPath)!, "lh2face-demo-faces");
+        if (!Directory.Exists(folder) || Directory.GetDirectories(folder).Length != DemoIdentities)
+        {
+            var temp = folder + ".tmp";
+            if (Directory.Exists(temp))
+                Directory.Delete(temp, recursive: true);
+            DemoFaces.Write(temp, DemoIdentities, DemoSamples, DemoSize);
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+            Directory.Move(temp, folder);
+        }
+        console.MarkupLine(Markup.Escape($"No --data given: training on the generated demo set in '{folder}' (coloured-blob stand-ins, not faces)."));
+        return folder;
+    }
+
     private static int RunCore(TrainSettings s, IAnsiConsole console, CancellationToken cancellationToken)
     {
         // Check everything that can be checked before minutes of training.
@@ -49,10 +69,11 @@ public static class TrainCommand
         var onnxPath = s.OnnxPath is null ? null : OutputFile.CheckWritable(s.OnnxPath, "ONNX file");
         if (s.ResumeFrom is not null && !Directory.Exists(s.ResumeFrom))
             throw new CliException($"Resume folder '{s.ResumeFrom}' does not exist.");
-        var rows = ImageFiles.ReadIdentityFolder(s.DataFolder, out var skipped);
+        var dataFolder = s.DataFolder ?? WriteDemoSet(modelPath, console);
+        var rows = ImageFiles.ReadIdentityFolder(dataFolder, out var skipped);
         int identities = rows.Select(r => r.Identity).Distinct(StringComparer.Ordinal).Count();
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"{rows.Count} images of {identities} identities in '{s.DataFolder}'.")));
+            $"{rows.Count} images of {identities} identities in '{dataFolder}'.")));
         if (skipped.Count > 0)
             console.MarkupLine($"[yellow]Skipped {skipped.Count} sub-folder(s) without images:[/] {Markup.Escape(string.Join(", ", skipped.Take(10)))}{(skipped.Count > 10 ? ", ..." : "")}");
 

@@ -7,8 +7,8 @@ public sealed record TrainSettings
 {
     private static readonly LH2FaceTrainer.Options Defaults = new();
 
-    /// <summary>Image folder root/&lt;identity&gt;/*.png|jpg|jpeg.</summary>
-    public required string DataFolder { get; init; }
+    /// <summary>Image folder root/&lt;identity&gt;/*.png|jpg|jpeg; null: generate the demo set beside the output.</summary>
+    public required string? DataFolder { get; init; }
 
     /// <summary>ML.NET model zip to write.</summary>
     public required string OutputPath { get; init; }
