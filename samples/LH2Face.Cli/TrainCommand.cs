@@ -53,7 +53,7 @@ public static class TrainCommand
             var temp = folder + ".tmp";
             if (Directory.Exists(temp))
                 Directory.Delete(temp, recursive: true);
-            DemoFaces.Write(temp, DemoIdentities, DemoSamples, DemoSize);
+            Microsoft.ML.LH2Face.Data.Demo.BlobFaces.Write(temp, DemoIdentities, DemoSamples, DemoSize);
             if (Directory.Exists(folder))
                 Directory.Delete(folder, recursive: true);
             Directory.Move(temp, folder);

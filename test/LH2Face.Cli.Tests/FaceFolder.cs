@@ -7,7 +7,7 @@ internal static class FaceFolder
 {
     /// <summary>Writes root/idNNN/NNN.png with the tool's demo generator; returns the image paths.</summary>
     public static List<string> Write(string root, int identities, int samples, int size, int seed = 3)
-        => DemoFaces.Write(root, identities, samples, size, seed);
+        => Microsoft.ML.LH2Face.Data.Demo.BlobFaces.Write(root, identities, samples, size, seed);
 
     /// <summary>A plain, wide, non-interactive console writing into <paramref name="output"/>.</summary>
     public static IAnsiConsole Console(StringWriter output)

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.LH2Face.Data.Demo;
 
 namespace Microsoft.ML.LH2Face.Tests;
 
@@ -22,43 +23,12 @@ public sealed class PixelRow
 }
 
 /// <summary>
-/// A tiny learnable face-like set: each identity is a background tone and four coloured Gaussian blobs
-/// at identity-specific places; each image shifts them by up to 2 px, changes brightness and adds noise.
-/// Deterministic for a seed.
+/// Tiny learnable data for the tests, from <see cref="BlobFaces"/>, as MLImage rows, pixel rows or an
+/// image folder.
 /// </summary>
 internal static class TestFaces
 {
-    public static byte[] Rgba(int identity, int sample, int size, int seed)
-    {
-        var id = new Random(HashCode.Combine(seed, identity));
-        var blobs = Enumerable.Range(0, 4).Select(_ => (
-            X: size * (0.2 + 0.6 * id.NextDouble()), Y: size * (0.2 + 0.6 * id.NextDouble()), R: size * (0.08 + 0.1 * id.NextDouble()),
-            C: new[] { id.Next(256), id.Next(256), id.Next(256) })).ToArray();
-        var background = new[] { id.Next(40, 200), id.Next(40, 200), id.Next(40, 200) };
-        var rng = new Random(HashCode.Combine(seed, identity, sample, 7));
-        double dx = rng.Next(-2, 3), dy = rng.Next(-2, 3), gain = 0.8 + 0.4 * rng.NextDouble();
-        var rgba = new byte[size * size * 4];
-        for (int y = 0; y < size; y++)
-        {
-            for (int x = 0; x < size; x++)
-            {
-                for (int c = 0; c < 3; c++)
-                {
-                    double v = background[c];
-                    foreach (var b in blobs)
-                    {
-                        double d2 = (x - b.X - dx) * (x - b.X - dx) + (y - b.Y - dy) * (y - b.Y - dy);
-                        double w = Math.Exp(-d2 / (2 * b.R * b.R));
-                        v = v * (1 - w) + b.C[c] * w;
-                    }
-                    v = v * gain + (rng.NextDouble() - 0.5) * 16;
-                    rgba[(y * size + x) * 4 + c] = (byte)Math.Clamp(Math.Round(v), 0, 255);
-                }
-                rgba[(y * size + x) * 4 + 3] = 255;
-            }
-        }
-        return rgba;
-    }
+    public static byte[] Rgba(int identity, int sample, int size, int seed) => BlobFaces.Rgba(identity, sample, size, seed);
 
     public static MLImage Image(int identity, int sample, int size, int seed)
         => MLImage.CreateFromPixels(size, size, MLPixelFormat.Rgba32, Rgba(identity, sample, size, seed));
@@ -97,24 +67,6 @@ internal static class TestFaces
         for (int s = firstSample; s < firstSample + samples; s++)
             for (int i = 0; i < identities; i++)
                 rows.Add(make(i, s));
-        return rows;
-    }
-
-    /// <summary>Writes root/idNNN/NNN.png for LoadImages pipelines; returns (path, identity) rows.</summary>
-    public static List<(string Path, string Identity)> WriteFolder(string root, int identities, int samples, int size, int seed)
-    {
-        var rows = new List<(string, string)>();
-        for (int i = 0; i < identities; i++)
-        {
-            var dir = Directory.CreateDirectory(Path.Combine(root, $"id{i:D3}")).FullName;
-            for (int s = 0; s < samples; s++)
-            {
-                var path = Path.Combine(dir, $"{s:D3}.png");
-                using var image = Image(i, s, size, seed);
-                image.Save(path);
-                rows.Add((path, $"id{i:D3}"));
-            }
-        }
         return rows;
     }
 

@@ -1,14 +1,14 @@
 using Microsoft.ML.Data;
 
-namespace LH2Face.Cli;
+namespace Microsoft.ML.LH2Face.Data.Demo;
 
 /// <summary>
-/// A small generated stand-in data set for <c>lh2face train</c> without <c>--data</c>, until the SynthFace
-/// benchmark generator lands: each identity is a background tone and four coloured Gaussian blobs at
+/// A small generated stand-in data set (the tool's demo set and the tests' training data), until the
+/// SynthFace benchmark generator lands: each identity is a background tone and four coloured Gaussian blobs at
 /// identity-specific places; each image shifts them by up to 2 px, changes brightness and adds noise.
 /// Deterministic for a seed. It shows the pipeline end to end; it is not face data.
 /// </summary>
-public static class DemoFaces
+public static class BlobFaces
 {
     /// <summary>Writes root/idNNN/NNN.png and returns the image paths.</summary>
     public static List<string> Write(string root, int identities, int samples, int size, int seed = 3)
