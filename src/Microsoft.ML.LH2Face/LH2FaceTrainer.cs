@@ -50,11 +50,10 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
     {
         ArgumentNullException.ThrowIfNull(input);
         var kind = InputValidation.Check(input.Schema, options, "training data");
-        if (options.ValidationSet is not null)
-            InputValidation.Check(options.ValidationSet.Schema, options, "validation set");
+        var validationKind = options.ValidationSet is null ? (ImageInputKind?)null : InputValidation.Check(options.ValidationSet.Schema, options, "validation set");
 
         var train = LoadImages(input, kind, "training data");
-        var validation = options.ValidationSet is null ? null : LoadImages(options.ValidationSet, InputValidation.Check(options.ValidationSet.Schema, options), "validation set");
+        var validation = validationKind is null ? null : LoadImages(options.ValidationSet!, validationKind.Value, "validation set");
         var result = new TrainingSession(options, train, validation, log).Run();
         FaceNetwork? network = result.Network;
         var description = new LH2FaceModelDescription(options, train.ClassCount, result.Summary);

@@ -32,7 +32,7 @@ internal sealed class BatchLoader : IDisposable
         producer = Task.Run(() => Produce(firstStep, lastStep, stop.Token));
     }
 
-    public long StepsPerEpoch => images.Count / batchSize;
+    public long StepsPerEpoch => StepsPerEpochFor(images.Count, batchSize);
 
     /// <summary>Steps per epoch for a data set of <paramref name="count"/> images.</summary>
     public static long StepsPerEpochFor(int count, int batchSize) => count / batchSize;

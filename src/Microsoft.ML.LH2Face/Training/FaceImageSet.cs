@@ -104,29 +104,26 @@ internal sealed class FaceImageSet
     /// <summary>Copies image <paramref name="index"/> into <paramref name="destination"/> (planar RGB), mirrored left-right when asked.</summary>
     public void CopyImage(int index, Span<float> destination, bool flip)
     {
-        int side = InputSize;
+        if (bytes is not null)
+            CopyImage(bytes[index], destination, flip, InputSize);
+        else
+            CopyImage(floats![index], destination, flip, InputSize);
+    }
+
+    /// <summary>Planar rows of every channel are consecutive runs of <paramref name="side"/> values, so a mirror reverses each run.</summary>
+    private static void CopyImage<T>(T[] source, Span<float> destination, bool flip, int side)
+        where T : System.Numerics.INumberBase<T>
+    {
         if (!flip)
         {
-            if (bytes is not null)
-            {
-                var src = bytes[index];
-                for (int i = 0; i < src.Length; i++)
-                    destination[i] = src[i];
-            }
-            else
-            {
-                floats![index].CopyTo(destination);
-            }
+            for (int i = 0; i < source.Length; i++)
+                destination[i] = float.CreateTruncating(source[i]);
             return;
         }
-        for (int c = 0; c < 3; c++)
+        for (int row = 0; row < source.Length; row += side)
         {
-            for (int y = 0; y < side; y++)
-            {
-                int row = (c * side + y) * side;
-                for (int x = 0; x < side; x++)
-                    destination[row + x] = bytes is not null ? bytes[index][row + side - 1 - x] : floats![index][row + side - 1 - x];
-            }
+            for (int x = 0; x < side; x++)
+                destination[row + x] = float.CreateTruncating(source[row + side - 1 - x]);
         }
     }
 }

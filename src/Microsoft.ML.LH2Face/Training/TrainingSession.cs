@@ -146,16 +146,16 @@ internal sealed class TrainingSession
                         log($"Epoch {epoch + 1}: loss {epochLosses[^1]:F4}.");
                     }
                 }
-                var current = new CheckpointState
-                {
-                    Step = step, Fingerprint = fingerprint, Seed = options.Seed,
-                    BestValidationAccuracy = bestAccuracy, BestEpoch = bestEpoch, EpochsWithoutImprovement = sinceImprovement,
-                    EpochLosses = new List<float>(epochLosses), ValidationAccuracies = new List<double>(accuracies),
-                };
                 bool stopNow = epochEnd && options.EarlyStoppingPatience > 0 && sinceImprovement >= options.EarlyStoppingPatience;
                 if (options.CheckpointDirectory is not null &&
                     ((options.CheckpointEveryNSteps > 0 && step % options.CheckpointEveryNSteps == 0) || step == lastStep || stopNow))
                 {
+                    var current = new CheckpointState
+                    {
+                        Step = step, Fingerprint = fingerprint, Seed = options.Seed,
+                        BestValidationAccuracy = bestAccuracy, BestEpoch = bestEpoch, EpochsWithoutImprovement = sinceImprovement,
+                        EpochLosses = new List<float>(epochLosses), ValidationAccuracies = new List<double>(accuracies),
+                    };
                     SaveCheckpoint(current, network, optimizer, best);
                 }
                 options.Progress?.Report(new LH2FaceProgress(
