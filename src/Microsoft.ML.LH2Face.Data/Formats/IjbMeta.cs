@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.ML.Data;
 
 namespace Microsoft.ML.LH2Face.Data.Formats;
 
@@ -48,6 +49,22 @@ public sealed class IjbMeta
 
     /// <summary>The full path of a face crop.</summary>
     public string ImagePath(IjbFace face) => Path.Combine(Root, "loose_crop", face.ImageName);
+
+    /// <summary>
+    /// The faces as a streaming <see cref="IDataView"/>: "Image" (MLImage loaded on demand from loose_crop/),
+    /// "TemplateId" and "MediaId" (Int32), "Landmarks" (10 Single: x1, y1, .., x5, y5), "Faceness" (Single) and
+    /// "Path" (text). IJB has no class labels, so there is no "Label" column.
+    /// </summary>
+    public IDataView ToDataView()
+        => new RowDataView<IjbFace>(
+            () => Faces,
+            Faces.Count,
+            ImageColumns.File<IjbFace>("Image", ImagePath),
+            RowColumn<IjbFace>.Create("TemplateId", NumberDataViewType.Int32, (IjbFace f, ref int v) => v = f.TemplateId),
+            RowColumn<IjbFace>.Create("MediaId", NumberDataViewType.Int32, (IjbFace f, ref int v) => v = f.MediaId),
+            RowColumn<IjbFace>.Create("Landmarks", new VectorDataViewType(NumberDataViewType.Single, 10), (IjbFace f, ref VBuffer<float> v) => v = new VBuffer<float>(10, (float[])f.Landmarks.Clone())),
+            RowColumn<IjbFace>.Create("Faceness", NumberDataViewType.Single, (IjbFace f, ref float v) => v = f.Faceness),
+            ImageColumns.Text<IjbFace>("Path", ImagePath));
 
     /// <summary>Reads the three meta files of <paramref name="variant"/> under <paramref name="root"/>.</summary>
     /// <exception cref="FileNotFoundException">A meta file is missing.</exception>

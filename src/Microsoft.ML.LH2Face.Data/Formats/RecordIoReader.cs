@@ -125,6 +125,11 @@ public sealed class RecordIoReader : IDisposable
             {
                 result.Write(MagicBytes);
             }
+            if (position + 8 + length > Length)
+            {
+                // Checked before allocating, so a corrupt length cannot ask for half a gigabyte.
+                throw new InvalidDataException($"'{RecPath}' is truncated at offset {position + 8}: the {length}-byte part data needs {length} bytes but the file ends at {Length}.");
+            }
             var data = new byte[length];
             ReadExactly(data, position + 8, $"{length}-byte part data");
             result.Write(data);

@@ -1,3 +1,4 @@
+using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face.Data.Formats;
 
 namespace Microsoft.ML.LH2Face.Data.Tests.Formats;
@@ -96,5 +97,36 @@ public sealed class IjbMetaTests
         CollectionAssert.AreEqual(new[] { "a.jpg", "c.jpg" }, meta.Faces.Select(f => f.ImageName).ToArray());
         CollectionAssert.AreEqual(new[] { new IjbTemplatePair(1, 2, 1), new IjbTemplatePair(2, 2, 1) }, meta.TemplatePairs.ToArray());
         Assert.AreEqual(2, meta.CorruptLineCount);
+    }
+
+    [TestMethod]
+    public void ToDataView_WrittenMeta_ImagesIdsAndLandmarks()
+    {
+        using var temp = new TempFolder();
+        IjbMetaWriter.Write(temp.Path, IjbVariant.IjbC, [new IjbFace("ijbc_1.png", 5, 9, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.25f)], []);
+        File.WriteAllBytes(temp.File("loose_crop/ijbc_1.png"), TestImages.Png(6, 5, 1));
+        var view = IjbMeta.Read(temp.Path, IjbVariant.IjbC).ToDataView();
+        using var cursor = view.GetRowCursor(view.Schema);
+        var image = cursor.GetGetter<MLImage>(view.Schema["Image"]);
+        var template = cursor.GetGetter<int>(view.Schema["TemplateId"]);
+        var landmarks = cursor.GetGetter<VBuffer<float>>(view.Schema["Landmarks"]);
+        var faceness = cursor.GetGetter<float>(view.Schema["Faceness"]);
+        Assert.IsTrue(cursor.MoveNext());
+        MLImage value = null!;
+        int tid = 0;
+        VBuffer<float> points = default;
+        float score = 0;
+        image(ref value);
+        template(ref tid);
+        landmarks(ref points);
+        faceness(ref score);
+        using (value)
+        {
+            Assert.AreEqual(6, value.Width);
+        }
+        Assert.AreEqual(5, tid);
+        CollectionAssert.AreEqual(new float[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, points.DenseValues().ToArray());
+        Assert.AreEqual(0.25f, score);
+        Assert.IsFalse(cursor.MoveNext());
     }
 }

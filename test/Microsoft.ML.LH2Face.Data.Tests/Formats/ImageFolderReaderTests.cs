@@ -82,4 +82,31 @@ public sealed class ImageFolderReaderTests
     [TestMethod]
     public void Constructor_MissingRoot_ThrowsDirectoryNotFound()
         => Assert.ThrowsExactly<DirectoryNotFoundException>(() => new ImageFolderReader("/no/such/folder/lh2face"));
+
+    [TestMethod]
+    public void ToDataView_MLNetImagePipeline_ResizesAndMapsKeysBack()
+    {
+        using var temp = new TempFolder();
+        Save(temp.File("alice/0.png"), 4);
+        Save(temp.File("bob/0.png"), 5);
+        var ml = new MLContext(seed: 1);
+        var data = new ImageFolderReader(temp.Path).ToDataView();
+        var pipeline = ml.Transforms.ResizeImages("Small", 2, 2, "Image")
+            .Append(ml.Transforms.Conversion.MapKeyToValue("Name", "Label"));
+        var transformed = pipeline.Fit(data).Transform(data);
+        var rows = new List<(int, string)>();
+        using var cursor = transformed.GetRowCursor(transformed.Schema);
+        var small = cursor.GetGetter<MLImage>(transformed.Schema["Small"]);
+        var name = cursor.GetGetter<ReadOnlyMemory<char>>(transformed.Schema["Name"]);
+        MLImage image = null!;
+        ReadOnlyMemory<char> text = default;
+        while (cursor.MoveNext())
+        {
+            small(ref image);
+            name(ref text);
+            rows.Add((image.Width, text.ToString()));
+        }
+        image.Dispose();
+        CollectionAssert.AreEqual(new[] { (2, "alice"), (2, "bob") }, rows);
+    }
 }

@@ -136,6 +136,18 @@ public sealed class InsightFaceRecordReaderTests
         CollectionAssert.AreEquivalent(new long[] { 2, 3, 4 }, lenient.CorruptRecords.Keys.ToArray());
         lenient.Enumerate().ToList();
         Assert.AreEqual(3, lenient.CorruptCount, "a record is counted once however often it is read");
+        var view = lenient.ToDataView();
+        Assert.IsNull(view.GetRowCount(), "unknown until the corrupt records are found");
+        var keys = new List<long>();
+        using var cursor = view.GetRowCursor([view.Schema["Key"]]);
+        var key = cursor.GetGetter<long>(view.Schema["Key"]);
+        long value = 0;
+        while (cursor.MoveNext())
+        {
+            key(ref value);
+            keys.Add(value);
+        }
+        CollectionAssert.AreEqual(new long[] { 1 }, keys);
     }
 
     [TestMethod]
