@@ -9,7 +9,9 @@ namespace Microsoft.ML.LH2Face.Data.Embedding;
 /// scorer), loaded with <c>MLContext.Model.Load</c>. The input schema returned by Load decides what is
 /// fed: an <see cref="MLImage"/> column "Image", a planar float vector column "Image" (3 x s x s), or a
 /// text column "ImagePath" read by the pipeline's own LoadImages (images are then written to temporary
-/// PNG files). The output must hold a float vector column "Embedding"; a "Quality" column is optional.
+/// PNG files; a text column "Identity", which 'lh2face train' models also take, is fed empty). A model
+/// saved without an input schema is probed with an MLImage column "Image". The output must hold a
+/// float vector column "Embedding"; other outputs (e.g. "Quality") are ignored.
 /// </summary>
 public sealed class MlNetModelEmbedder : IFaceEmbedder
 {
@@ -50,8 +52,9 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         model = this.context.Model.Load(modelPath, out DataViewSchema schema);
         InputSize = inputSize;
 
-        var image = schema.GetColumnOrNull(ImageColumn);
-        var path = schema.GetColumnOrNull(ImagePathColumn);
+        DataViewSchema? saved = schema;
+        var image = saved?.GetColumnOrNull(ImageColumn);
+        var path = saved?.GetColumnOrNull(ImagePathColumn);
         if (image?.Type is ImageDataViewType)
         {
             kind = InputKind.Image;
@@ -71,13 +74,31 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
             kind = InputKind.Path;
             inputType = path.Value.Type;
         }
+        else if (saved is null || saved.Count == 0)
+        {
+            // ML.NET cannot save an input schema made only of an image column (nothing it can serialise),
+            // so such models come without one: try an MLImage column of the expected size.
+            kind = InputKind.Image;
+            inputType = new ImageDataViewType(inputSize, inputSize);
+            var probe = new DataViewSchema.Builder();
+            probe.AddColumn(ImageColumn, inputType);
+            schema = probe.ToSchema();
+        }
         else
         {
-            string columns = string.Join(", ", schema.Select(c => $"{c.Name}: {c.Type}"));
+            string columns = string.Join(", ", saved.Select(c => $"{c.Name}: {c.Type}"));
             throw new ArgumentException($"Model '{modelPath}' takes ({columns}); this embedder feeds an MLImage or planar float column '{ImageColumn}', or a text column '{ImagePathColumn}'.", nameof(modelPath));
         }
 
-        var output = model.GetOutputSchema(schema).GetColumnOrNull(EmbeddingColumn);
+        DataViewSchema.Column? output;
+        try
+        {
+            output = model.GetOutputSchema(schema).GetColumnOrNull(EmbeddingColumn);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            throw new ArgumentException($"Model '{modelPath}' does not accept a {inputType} column '{(kind == InputKind.Path ? ImagePathColumn : ImageColumn)}': {e.Message}", nameof(modelPath), e);
+        }
         if (output?.Type is not VectorDataViewType { ItemType: NumberDataViewType } outputVector || outputVector.ItemType != NumberDataViewType.Single)
             throw new ArgumentException($"Model '{modelPath}' has no float vector output column '{EmbeddingColumn}' (got {output?.Type.ToString() ?? "none"}): save the scoring model of an LH2Face trainer.", nameof(modelPath));
     }
@@ -133,7 +154,17 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
             case InputKind.Image:
                 var definition = SchemaDefinition.Create(typeof(ImageRow));
                 definition[ImageColumn].ColumnType = inputType;
-                result = Transform(context.Data.LoadFromEnumerable(images.Select(i => new ImageRow { Image = i }), definition));
+                // ML.NET's image transforms dispose the images they read: feed copies, keep the caller's.
+                var copies = images.Select((image, i) => Copy(image, i)).ToArray();
+                try
+                {
+                    result = Transform(context.Data.LoadFromEnumerable(copies.Select(c => new ImageRow { Image = c }), definition));
+                }
+                finally
+                {
+                    foreach (var c in copies)
+                        c.Dispose();
+                }
                 break;
             case InputKind.Pixels:
                 result = RunPlanar(images.Select((image, i) => PlanarImage.FromImage(image, InputSize, i)).ToArray());
@@ -203,6 +234,12 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         return a;
     }
 
+    private static MLImage Copy(MLImage image, int index)
+    {
+        ArgumentNullException.ThrowIfNull(image, $"images[{index}]");
+        return MLImage.CreateFromPixels(image.Width, image.Height, image.PixelFormat, image.Pixels);
+    }
+
     private static MLImage Flip(MLImage image, int index)
     {
         ArgumentNullException.ThrowIfNull(image, $"images[{index}]");
@@ -217,8 +254,10 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         return MLImage.CreateFromPixels(image.Width, image.Height, image.PixelFormat, flipped);
     }
 
+    /// <summary>An image row; the attribute only makes MLImage a known column type, the size is replaced by the model's.</summary>
     private sealed class ImageRow
     {
+        [ImageType(112, 112)]
         public MLImage Image { get; set; } = null!;
     }
 
@@ -227,8 +266,11 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         public float[] Image { get; set; } = Array.Empty<float>();
     }
 
+    /// <summary>A path row; Identity is the label column of the pipelines 'lh2face train' saves (empty when scoring).</summary>
     private sealed class PathRow
     {
         public string ImagePath { get; set; } = "";
+
+        public string Identity { get; set; } = "";
     }
 }
