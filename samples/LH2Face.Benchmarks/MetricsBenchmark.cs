@@ -12,7 +12,7 @@ internal static class MetricsBenchmark
     {
         public static Settings Parse(ReadOnlySpan<string> args)
         {
-            var s = new Settings(8_000_000, 10_000, 512, 5, "metrics-benchmark.json", "");
+            var s = new Settings(8_000_000, 10_000, 512, 5, Path.Combine("artifacts", "metrics-benchmark.json"), "");
             for (int i = 0; i + 1 < args.Length; i += 2)
             {
                 string v = args[i + 1];
@@ -93,6 +93,7 @@ internal static class MetricsBenchmark
             RocPoints = result.Roc.Count,
             TarAtFar = result.TarAtFar.Select(t => new { t.TargetFar, t.Tar, t.Far, t.IsBelowResolution }),
         };
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(s.OutPath))!);
         File.WriteAllText(s.OutPath, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"wrote {Path.GetFullPath(s.OutPath)}");
         if (s.ReportDirectory.Length > 0)

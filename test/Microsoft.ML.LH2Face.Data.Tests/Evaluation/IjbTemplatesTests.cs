@@ -39,12 +39,10 @@ public sealed class IjbTemplatesTests
     }
 
     [TestMethod]
-    [DataRow(50, 40_000, DisplayName = "in order")]
-    [DataRow(600, 1_100_000, DisplayName = "tiled")]
-    public void Score_ManyRandomPairs_EqualsNaiveDotProducts(int rows, int pairs)
+    public void Score_ManyRandomPairs_EqualsNaiveDotProducts()
     {
         var random = new Random(3);
-        int dim = 37;
+        int rows = 50, dim = 37, pairs = 40_000;
         var matrix = Enumerable.Range(0, rows * dim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
         var a = Enumerable.Range(0, pairs).Select(_ => random.Next(rows)).ToArray();
         var b = Enumerable.Range(0, pairs).Select(_ => random.Next(rows)).ToArray();
