@@ -90,6 +90,30 @@ public sealed class MlNetModelEmbedderTests
     }
 
     [TestMethod]
+    public void Embed_OnnxScorerChain_LoadsOnnxTransformerLikeTrainedModels()
+    {
+        // The shape of a saved LH2Face model: LoadImages -> ResizeImages -> ExtractPixels -> ApplyOnnxModel.
+        string onnx = Path.Combine(folder, "tiny.onnx");
+        TinyOnnxModel.Write(onnx, Size);
+        var ctx = new MLContext(seed: 0);
+        var data = ctx.Data.LoadFromEnumerable(new[] { new PathInput { ImagePath = "x.png", Identity = "a" } });
+        var model = ctx.Transforms.LoadImages("Image", imageFolder: "", inputColumnName: "ImagePath")
+            .Append(ctx.Transforms.ResizeImages("Image", Size, Size))
+            .Append(ctx.Transforms.ExtractPixels("input", "Image", interleavePixelColors: false))
+            .Append(ctx.Transforms.ApplyOnnxModel(new[] { "flat" }, new[] { "input" }, onnx))
+            .Append(ctx.Transforms.CopyColumns("Embedding", "flat"))
+            .Fit(data);
+        string path = Path.Combine(folder, "onnx-chain.zip");
+        ctx.Model.Save(model, data.Schema, path);
+        (model as IDisposable)?.Dispose();
+
+        using var embedder = new MlNetModelEmbedder(path, Size);
+        using var a = Image(4);
+        var e = embedder.Embed(new[] { a }, flipTest: true);
+        CollectionAssert.AreEqual(ExpectedFlipSum(4), e[0]);
+    }
+
+    [TestMethod]
     public void Embed_PixelVectorModel_PlanarInputAndFlipSum()
     {
         var ctx = new MLContext(seed: 0);

@@ -42,6 +42,22 @@ public sealed class IdentificationMetricsTests
     }
 
     [TestMethod]
+    public void GalleryProbeSplit_FirstSampleEnrolled_RestAreProbes()
+    {
+        int[] labels = { 5, 5, 7, 9, 7, 7 };
+        var split = GalleryProbeSplit.Create(labels);
+        CollectionAssert.AreEqual(new[] { 0, 2, 3 }, split.Gallery.ToArray());
+        CollectionAssert.AreEqual(new[] { 1, 4, 5 }, split.Probes.ToArray());
+
+        // Holding out 2 of 3 identities (floor(0.7 * 3)) leaves one enrolled sample in the gallery.
+        var open = GalleryProbeSplit.Create(labels, nonMatedIdentityFraction: 0.7, seed: 1);
+        Assert.AreEqual(1, open.Gallery.Count);
+        Assert.AreEqual(5, open.Probes.Count);
+        int enrolled = labels[open.Gallery[0]];
+        Assert.AreEqual(labels.Count(l => l == enrolled) - 1, open.Probes.Count(p => labels[p] == enrolled));
+    }
+
+    [TestMethod]
     public void Evaluate_GalleryLabelCountMismatch_ThrowsNamingArgument()
     {
         var e = Assert.ThrowsExactly<ArgumentException>(() => IdentificationMetrics.Evaluate(
