@@ -1,0 +1,276 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+using Microsoft.ML.Transforms.Onnx;
+
+namespace Microsoft.ML.LH2Face.Data.Embedding;
+
+/// <summary>
+/// Embeds with an ML.NET model.zip (as this project saves it: image preprocessing plus the ONNX
+/// scorer), loaded with <c>MLContext.Model.Load</c>. The input schema returned by Load decides what is
+/// fed: an <see cref="MLImage"/> column "Image", a planar float vector column "Image" (3 x s x s), or a
+/// text column "ImagePath" read by the pipeline's own LoadImages (images are then written to temporary
+/// PNG files; a text column "Identity", which 'lh2face train' models also take, is fed empty). A model
+/// saved without an input schema is probed with an MLImage column "Image". The output must hold a
+/// float vector column "Embedding"; other outputs (e.g. "Quality") are ignored.
+/// </summary>
+public sealed class MlNetModelEmbedder : IFaceEmbedder
+{
+    /// <summary>Name of the image input column.</summary>
+    public const string ImageColumn = "Image";
+
+    /// <summary>Name of the image path input column (pipelines that start with LoadImages).</summary>
+    public const string ImagePathColumn = "ImagePath";
+
+    /// <summary>Name of the embedding output column.</summary>
+    public const string EmbeddingColumn = "Embedding";
+
+    private enum InputKind
+    {
+        Image,
+        Pixels,
+        Path,
+    }
+
+    private readonly MLContext context;
+    private readonly ITransformer model;
+    private readonly DataViewType inputType;
+    private readonly InputKind kind;
+
+    /// <summary>Loads a model.zip.</summary>
+    /// <param name="modelPath">Path of the model.zip.</param>
+    /// <param name="inputSize">Crop side the model expects (used for MLImage and path inputs, where the schema does not say).</param>
+    /// <param name="context">ML.NET context; a new one with seed 0 when null.</param>
+    public MlNetModelEmbedder(string modelPath, int inputSize = 112, MLContext? context = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"Model '{modelPath}' does not exist: pass the model.zip saved with mlContext.Model.Save.", modelPath);
+        this.context = context ?? new MLContext(seed: 0);
+        // The ONNX scorer lives in its own assembly: register it so Load finds its loader.
+        this.context.ComponentCatalog.RegisterAssembly(typeof(OnnxTransformer).Assembly);
+        model = this.context.Model.Load(modelPath, out DataViewSchema schema);
+        InputSize = inputSize;
+
+        DataViewSchema? saved = schema;
+        var image = saved?.GetColumnOrNull(ImageColumn);
+        var path = saved?.GetColumnOrNull(ImagePathColumn);
+        if (image?.Type is ImageDataViewType)
+        {
+            kind = InputKind.Image;
+            inputType = image.Value.Type;
+        }
+        else if (image?.Type is VectorDataViewType vector && vector.ItemType == NumberDataViewType.Single && vector.Size > 0)
+        {
+            int side = (int)Math.Round(Math.Sqrt(vector.Size / 3.0));
+            if (3 * side * side != vector.Size)
+                throw new ArgumentException($"Model '{modelPath}' takes column '{ImageColumn}' as {vector.Size} floats, which is not planar RGB 3*s*s: this embedder cannot feed it.", nameof(modelPath));
+            kind = InputKind.Pixels;
+            inputType = vector;
+            InputSize = side;
+        }
+        else if (path?.Type is TextDataViewType)
+        {
+            kind = InputKind.Path;
+            inputType = path.Value.Type;
+        }
+        else if (saved is null || saved.Count == 0)
+        {
+            // ML.NET cannot save an input schema made only of an image column (nothing it can serialise),
+            // so such models come without one: try an MLImage column of the expected size.
+            kind = InputKind.Image;
+            inputType = new ImageDataViewType(inputSize, inputSize);
+            var probe = new DataViewSchema.Builder();
+            probe.AddColumn(ImageColumn, inputType);
+            schema = probe.ToSchema();
+        }
+        else
+        {
+            string columns = string.Join(", ", saved.Select(c => $"{c.Name}: {c.Type}"));
+            throw new ArgumentException($"Model '{modelPath}' takes ({columns}); this embedder feeds an MLImage or planar float column '{ImageColumn}', or a text column '{ImagePathColumn}'.", nameof(modelPath));
+        }
+
+        DataViewSchema.Column? output;
+        try
+        {
+            output = model.GetOutputSchema(schema).GetColumnOrNull(EmbeddingColumn);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            throw new ArgumentException($"Model '{modelPath}' does not accept a {inputType} column '{(kind == InputKind.Path ? ImagePathColumn : ImageColumn)}': {e.Message}", nameof(modelPath), e);
+        }
+        if (output?.Type is not VectorDataViewType { ItemType: NumberDataViewType } outputVector || outputVector.ItemType != NumberDataViewType.Single)
+            throw new ArgumentException($"Model '{modelPath}' has no float vector output column '{EmbeddingColumn}' (got {output?.Type.ToString() ?? "none"}): save the scoring model of an LH2Face trainer.", nameof(modelPath));
+    }
+
+    /// <inheritdoc />
+    public int InputSize { get; }
+
+    /// <inheritdoc />
+    public float[][] Embed(IReadOnlyList<MLImage> images, bool flipTest, IProgress<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var result = Run(images);
+        if (!flipTest)
+        {
+            progress?.Report(images.Count);
+            return result;
+        }
+        var flipped = new List<MLImage>(images.Count);
+        try
+        {
+            for (int i = 0; i < images.Count; i++)
+                flipped.Add(Flip(images[i], i));
+            return Sum(result, Run(flipped), progress, images.Count);
+        }
+        finally
+        {
+            foreach (var f in flipped)
+                f.Dispose();
+        }
+    }
+
+    /// <inheritdoc />
+    public float[][] Embed(IReadOnlyList<float[]> planarImages, bool flipTest, IProgress<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(planarImages);
+        for (int i = 0; i < planarImages.Count; i++)
+            PlanarImage.CheckPlanar(planarImages[i], InputSize, i);
+        var result = RunPlanar(planarImages);
+        if (flipTest)
+            return Sum(result, RunPlanar(planarImages.Select(p => PlanarImage.FlipHorizontal(p, InputSize)).ToArray()), progress, planarImages.Count);
+        progress?.Report(planarImages.Count);
+        return result;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => (model as IDisposable)?.Dispose();
+
+    private float[][] Run(IReadOnlyList<MLImage> images)
+    {
+        float[][] result;
+        switch (kind)
+        {
+            case InputKind.Image:
+                var definition = SchemaDefinition.Create(typeof(ImageRow));
+                definition[ImageColumn].ColumnType = inputType;
+                // ML.NET's image transforms dispose the images they read: feed copies, keep the caller's.
+                var copies = images.Select((image, i) => Copy(image, i)).ToArray();
+                try
+                {
+                    result = Transform(context.Data.LoadFromEnumerable(copies.Select(c => new ImageRow { Image = c }), definition));
+                }
+                finally
+                {
+                    foreach (var c in copies)
+                        c.Dispose();
+                }
+                break;
+            case InputKind.Pixels:
+                result = RunPlanar(images.Select((image, i) => PlanarImage.FromImage(image, InputSize, i)).ToArray());
+                break;
+            default:
+                string folder = Directory.CreateTempSubdirectory("lh2face-embed-").FullName;
+                try
+                {
+                    var rows = new PathRow[images.Count];
+                    for (int i = 0; i < images.Count; i++)
+                    {
+                        rows[i] = new PathRow { ImagePath = Path.Combine(folder, $"{i}.png") };
+                        images[i].Save(rows[i].ImagePath);
+                    }
+                    result = Transform(context.Data.LoadFromEnumerable(rows));
+                }
+                finally
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                break;
+        }
+        return result;
+    }
+
+    private float[][] RunPlanar(IReadOnlyList<float[]> planarImages)
+    {
+        if (kind != InputKind.Pixels)
+        {
+            var images = planarImages.Select(p => PlanarImage.ToImage(p, InputSize)).ToArray();
+            try
+            {
+                return Run(images);
+            }
+            finally
+            {
+                foreach (var image in images)
+                    image.Dispose();
+            }
+        }
+        var definition = SchemaDefinition.Create(typeof(PixelRow));
+        definition[ImageColumn].ColumnType = inputType;
+        return Transform(context.Data.LoadFromEnumerable(planarImages.Select(p => new PixelRow { Image = p }), definition));
+    }
+
+    private float[][] Transform(IDataView input)
+    {
+        var scored = model.Transform(input);
+        var column = scored.Schema[EmbeddingColumn];
+        var result = new List<float[]>();
+        using var cursor = scored.GetRowCursor(new[] { column });
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> buffer = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref buffer);
+            result.Add(buffer.DenseValues().ToArray());
+        }
+        return result.ToArray();
+    }
+
+    private static float[][] Sum(float[][] a, float[][] b, IProgress<int>? progress, int count)
+    {
+        for (int i = 0; i < a.Length; i++)
+            System.Numerics.Tensors.TensorPrimitives.Add(a[i], b[i], a[i]);
+        progress?.Report(count);
+        return a;
+    }
+
+    private static MLImage Copy(MLImage image, int index)
+    {
+        ArgumentNullException.ThrowIfNull(image, $"images[{index}]");
+        return MLImage.CreateFromPixels(image.Width, image.Height, image.PixelFormat, image.Pixels);
+    }
+
+    private static MLImage Flip(MLImage image, int index)
+    {
+        ArgumentNullException.ThrowIfNull(image, $"images[{index}]");
+        ReadOnlySpan<byte> pixels = image.Pixels;
+        int stride = pixels.Length / image.Height;
+        var flipped = new byte[pixels.Length];
+        for (int y = 0; y < image.Height; y++)
+        {
+            for (int x = 0; x < image.Width; x++)
+                pixels.Slice(y * stride + 4 * x, 4).CopyTo(flipped.AsSpan(y * stride + 4 * (image.Width - 1 - x), 4));
+        }
+        return MLImage.CreateFromPixels(image.Width, image.Height, image.PixelFormat, flipped);
+    }
+
+    /// <summary>An image row; the attribute only makes MLImage a known column type, the size is replaced by the model's.</summary>
+    private sealed class ImageRow
+    {
+        [ImageType(112, 112)]
+        public MLImage Image { get; set; } = null!;
+    }
+
+    private sealed class PixelRow
+    {
+        public float[] Image { get; set; } = Array.Empty<float>();
+    }
+
+    /// <summary>A path row; Identity is the label column of the pipelines 'lh2face train' saves (empty when scoring).</summary>
+    private sealed class PathRow
+    {
+        public string ImagePath { get; set; } = "";
+
+        public string Identity { get; set; } = "";
+    }
+}
