@@ -12,6 +12,7 @@ public static class CliApp
         var root = new RootCommand("Train LH2Face face-embedding models (TorchSharp) and embed images with them (ONNX in ML.NET).");
         root.Subcommands.Add(Train(console, cancellationToken));
         root.Subcommands.Add(Embed(console, cancellationToken));
+        root.Subcommands.Add(Evaluate(console, cancellationToken));
         return root;
     }
 
@@ -74,6 +75,38 @@ public static class CliApp
             ModelPath = r.GetValue(model)!,
             ImagesPath = r.GetValue(images)!,
             OutputPath = r.GetValue(output)!,
+        }, console, cancellationToken));
+        return command;
+    }
+
+    private static Command Evaluate(IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        var model = new Option<string>("--model") { Description = "model.zip written by 'lh2face train', or any ONNX face model with [N,3,S,S] input.", Required = true };
+        var data = new Option<string>("--data") { Description = "A verification .bin, an IJB-B/IJB-C root (meta/, loose_crop/), or an identity folder.", Required = true };
+        var protocol = new Option<EvaluationProtocol>("--protocol") { Description = "Bin, IjbB, IjbC or Folder.", Required = true };
+        var output = new Option<string>("--out") { Description = "Folder for report.md, report.json and the plots.", Required = true };
+        var noFlip = new Option<bool>("--no-flip") { Description = "Embed images without adding the mirrored image's embedding." };
+        var inputSize = new Option<int>("--input-size") { Description = "ONNX models: input side in pixels.", DefaultValueFactory = _ => 112 };
+        var mean = new Option<float>("--mean") { Description = "ONNX models: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f };
+        var std = new Option<float>("--std") { Description = "ONNX models: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f };
+        var bgr = new Option<bool>("--bgr") { Description = "ONNX models: feed BGR instead of RGB." };
+        var maxImages = new Option<int>("--max-images") { Description = "Folder protocol: at most this many images.", DefaultValueFactory = _ => 2000 };
+        var command = new Command("evaluate", "Run a verification or identification protocol on a model and write a report (markdown, JSON, plots).")
+        {
+            model, data, protocol, output, noFlip, inputSize, mean, std, bgr, maxImages,
+        };
+        command.SetAction(r => EvaluateCommand.Run(new EvaluateSettings
+        {
+            ModelPath = r.GetValue(model)!,
+            DataPath = r.GetValue(data)!,
+            Protocol = r.GetValue(protocol),
+            OutputDirectory = r.GetValue(output)!,
+            FlipTest = !r.GetValue(noFlip),
+            InputSize = r.GetValue(inputSize),
+            Mean = r.GetValue(mean),
+            Std = r.GetValue(std),
+            Bgr = r.GetValue(bgr),
+            MaxImages = r.GetValue(maxImages),
         }, console, cancellationToken));
         return command;
     }

@@ -1,0 +1,200 @@
+using System.Globalization;
+using Microsoft.ML.Data;
+using Microsoft.ML.LH2Face.Data.Alignment;
+using Microsoft.ML.LH2Face.Data.Embedding;
+using Microsoft.ML.LH2Face.Data.Evaluation;
+using Microsoft.ML.LH2Face.Data.Formats;
+using Microsoft.ML.LH2Face.Data.Reports;
+using Spectre.Console;
+
+namespace LH2Face.Cli;
+
+/// <summary><c>lh2face evaluate</c>: runs a verification or identification protocol on a model.zip or an ONNX model and writes a report.</summary>
+public static class EvaluateCommand
+{
+    /// <summary>Images decoded and embedded at a time, so memory stays bounded on large protocols.</summary>
+    private const int Chunk = 256;
+
+    /// <summary>Runs the command; returns the process exit code (0 ok, 1 error, 130 cancelled).</summary>
+    public static int Run(EvaluateSettings settings, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(console);
+        try
+        {
+            return RunCore(settings, console, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            console.MarkupLine("[yellow]Evaluation cancelled; no report written.[/]");
+            return TrainCommand.CancelledExitCode;
+        }
+        catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return Errors.Print(console, e);
+        }
+    }
+
+    private static int RunCore(EvaluateSettings s, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(s.ModelPath))
+            throw new CliException($"Model file '{s.ModelPath}' does not exist.");
+        if (!File.Exists(s.DataPath) && !Directory.Exists(s.DataPath))
+            throw new CliException($"Data '{s.DataPath}' does not exist.");
+        Directory.CreateDirectory(s.OutputDirectory);
+        using var embedder = CreateEmbedder(s);
+        var report = new EvaluationReport($"{Path.GetFileName(s.ModelPath)} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.DataPath))} ({s.Protocol})");
+        switch (s.Protocol)
+        {
+            case EvaluationProtocol.Bin:
+                EvaluateBin(s, embedder, report, console, cancellationToken);
+                break;
+            case EvaluationProtocol.IjbB:
+            case EvaluationProtocol.IjbC:
+                EvaluateIjb(s, embedder, report, console, cancellationToken);
+                break;
+            case EvaluationProtocol.Folder:
+                EvaluateFolder(s, embedder, report, console, cancellationToken);
+                break;
+            default:
+                throw new CliException($"Unknown protocol '{s.Protocol}'.");
+        }
+        var files = EvaluationReportWriter.Write(report, s.OutputDirectory);
+        console.MarkupLine(Markup.Escape($"Report: {files.Markdown}"));
+        console.MarkupLine(Markup.Escape($"Numbers: {files.Json}"));
+        return 0;
+    }
+
+    private static IFaceEmbedder CreateEmbedder(EvaluateSettings s)
+    {
+        if (string.Equals(Path.GetExtension(s.ModelPath), ".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            var options = new OnnxFaceEmbedderOptions
+            {
+                InputSize = s.InputSize, Mean = s.Mean, Std = s.Std, ChannelOrder = s.Bgr ? ChannelOrder.Bgr : ChannelOrder.Rgb,
+            };
+            // A model exported by LH2FaceTransformer.ExportOnnx normalises inside the graph and takes raw
+            // 0..255 RGB at the size its metadata names: feed it unnormalised whatever the options say.
+            using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(s.ModelPath))
+            {
+                var metadata = session.ModelMetadata.CustomMetadataMap;
+                if (metadata.ContainsKey("lh2face.format_version") && metadata.TryGetValue("lh2face.input_size", out var size))
+                    options = new OnnxFaceEmbedderOptions { InputSize = int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture), Mean = 0, Std = 1, ChannelOrder = ChannelOrder.Rgb };
+            }
+            return new OnnxFaceEmbedder(s.ModelPath, options);
+        }
+        return new MlNetModelEmbedder(s.ModelPath, s.InputSize);
+    }
+
+    /// <summary>Embeds images produced on demand, a chunk at a time, with a progress bar.</summary>
+    private static float[][] EmbedAll(IFaceEmbedder embedder, int count, Func<int, MLImage> load, bool flipTest, IAnsiConsole console, string what, CancellationToken cancellationToken)
+    {
+        var features = new float[count][];
+        console.Progress().AutoClear(false).Start(context =>
+        {
+            var task = context.AddTask(Markup.Escape(what), maxValue: count);
+            for (int start = 0; start < count; start += Chunk)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int n = Math.Min(Chunk, count - start);
+                var images = new List<MLImage>(n);
+                try
+                {
+                    for (int i = 0; i < n; i++)
+                        images.Add(load(start + i));
+                    var chunk = embedder.Embed(images, flipTest);
+                    chunk.CopyTo(features, start);
+                }
+                finally
+                {
+                    foreach (var image in images)
+                        image.Dispose();
+                }
+                task.Increment(n);
+            }
+        });
+        return features;
+    }
+
+    private static void EvaluateBin(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        var pairs = VerificationPairs.Read(s.DataPath);
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{pairs.Count} pairs in '{s.DataPath}'.")));
+        var features = EmbedAll(embedder, 2 * pairs.Count, i =>
+        {
+            var pair = pairs.Pairs[i / 2];
+            var image = MLImage.CreateFromStream(new MemoryStream(i % 2 == 0 ? pair.ImageA : pair.ImageB));
+            return ToInputSize(image, embedder.InputSize);
+        }, s.FlipTest, console, "embedding pairs", cancellationToken);
+        var isSame = pairs.Pairs.Select(p => p.IsSame).ToArray();
+        var name = Path.GetFileNameWithoutExtension(s.DataPath);
+        report.AddTenFold(name, TenFoldVerification.Evaluate(features, isSame));
+        var scores = new float[pairs.Count];
+        for (int k = 0; k < pairs.Count; k++)
+            scores[k] = System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(features[2 * k], features[2 * k + 1]);
+        report.AddVerification(name, VerificationMetrics.Evaluate(scores, isSame));
+    }
+
+    /// <summary>
+    /// .bin images are aligned crops (112 px in the insightface sets); one of another size is scaled to the
+    /// model input, as a model.zip would do itself.
+    /// </summary>
+    private static MLImage ToInputSize(MLImage image, int size)
+    {
+        if (image.Width == size && image.Height == size)
+            return image;
+        using (image)
+        {
+            var scale = SimilarityTransform.FromScaleRotation((double)size / image.Width, 0, 0, 0);
+            return FaceAligner.Warp(image, scale, size, size);
+        }
+    }
+
+    private static void EvaluateIjb(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        var variant = s.Protocol == EvaluationProtocol.IjbB ? IjbVariant.IjbB : IjbVariant.IjbC;
+        var meta = IjbMeta.Read(s.DataPath, variant);
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"{meta.Faces.Count} faces, {meta.TemplatePairs.Count} template pairs in '{s.DataPath}'.")));
+        // Align each loose crop with its 5 points to the model's input size, then embed (image + flip).
+        var features = EmbedAll(embedder, meta.Faces.Count, i =>
+        {
+            var face = meta.Faces[i];
+            using var crop = MLImage.CreateFromFile(meta.ImagePath(face));
+            return FaceAligner.Align(crop, face.Landmarks, embedder.InputSize);
+        }, s.FlipTest, console, "embedding faces", cancellationToken);
+        var templates = IjbTemplates.Aggregate(features,
+            meta.Faces.Select(f => f.TemplateId).ToArray(), meta.Faces.Select(f => f.MediaId).ToArray(), meta.Faces.Select(f => f.Faceness).ToArray());
+        var scores = IjbTemplates.ScorePairs(templates,
+            meta.TemplatePairs.Select(p => p.Template1).ToArray(), meta.TemplatePairs.Select(p => p.Template2).ToArray());
+        var genuine = meta.TemplatePairs.Select(p => p.Label == 1).ToArray();
+        report.AddVerification(variant == IjbVariant.IjbB ? "IJB-B" : "IJB-C", VerificationMetrics.Evaluate(scores, genuine));
+    }
+
+    private static void EvaluateFolder(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        var folder = new ImageFolderReader(s.DataPath);
+        var entries = folder.Entries.Take(s.MaxImages).ToList();
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"{entries.Count} images of {entries.Select(e => e.LabelIndex).Distinct().Count()} identities in '{s.DataPath}'{(folder.Entries.Count > entries.Count ? $" (first {entries.Count} of {folder.Entries.Count})" : "")}.")));
+        var features = EmbedAll(embedder, entries.Count, i => MLImage.CreateFromFile(entries[i].Path), s.FlipTest, console, "embedding images", cancellationToken);
+        var scores = new List<float>();
+        var genuine = new List<bool>();
+        for (int i = 0; i < entries.Count; i++)
+        {
+            for (int j = i + 1; j < entries.Count; j++)
+            {
+                scores.Add(System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(features[i], features[j]));
+                genuine.Add(entries[i].LabelIndex == entries[j].LabelIndex);
+            }
+        }
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(s.DataPath));
+        report.AddVerification(name + " (all pairs)", VerificationMetrics.Evaluate(scores.ToArray(), genuine.ToArray()));
+        var labels = entries.Select(e => e.LabelIndex).ToArray();
+        var split = GalleryProbeSplit.Create(labels);
+        var normalised = features.Select(f => { var n = (float[])f.Clone(); var norm = System.Numerics.Tensors.TensorPrimitives.Norm(n); System.Numerics.Tensors.TensorPrimitives.Divide(n, norm, n); return n; }).ToArray();
+        report.AddIdentification(name + " (1:N)", IdentificationMetrics.Evaluate(
+            split.Gallery.Select(i => normalised[i]).ToList(), split.Gallery.Select(i => labels[i]).ToList(),
+            split.Probes.Select(i => normalised[i]).ToList(), split.Probes.Select(i => labels[i]).ToList()));
+    }
+}

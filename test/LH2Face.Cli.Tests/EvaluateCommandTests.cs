@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML.LH2Face.Data;
+using Microsoft.ML.LH2Face.Data.Formats;
+
+namespace LH2Face.Cli.Tests;
+
+[TestClass]
+public sealed class EvaluateCommandTests
+{
+    private static string root = "";
+    private static string data = "";
+    private static string model = "";
+    private static string onnx = "";
+    private static List<string> images = new();
+
+    [ClassInitialize]
+    public static void TrainOnce(TestContext _)
+    {
+        root = Directory.CreateTempSubdirectory("lh2face-eval-tests-").FullName;
+        data = Path.Combine(root, "faces");
+        images = FaceFolder.Write(data, identities: 6, samples: 6, size: 40);
+        model = Path.Combine(root, "model.zip");
+        onnx = Path.Combine(root, "model.onnx");
+        var output = new StringWriter();
+        int code = CliApp.Run(
+            ["train", "--data", data, "--out", model, "--input-size", "32", "--embedding-size", "16",
+             "--epochs", "8", "--batch-size", "8", "--lr", "0.05", "--device", "Cpu", "--onnx", onnx],
+            FaceFolder.Console(output), CancellationToken.None);
+        Assert.AreEqual(0, code, output.ToString());
+    }
+
+    [ClassCleanup]
+    public static void Cleanup() => Directory.Delete(root, recursive: true);
+
+    private static JsonNode Evaluate(string modelPath, string dataPath, EvaluationProtocol protocol, string name)
+    {
+        var reportDir = Path.Combine(root, name);
+        var output = new StringWriter();
+        int code = EvaluateCommand.Run(new EvaluateSettings
+        {
+            ModelPath = modelPath, DataPath = dataPath, Protocol = protocol, OutputDirectory = reportDir, InputSize = 32,
+        }, FaceFolder.Console(output), CancellationToken.None);
+        Assert.AreEqual(0, code, output.ToString());
+        StringAssert.Contains(File.ReadAllText(Path.Combine(reportDir, "report.md")), "TAR@FAR");
+        return JsonNode.Parse(File.ReadAllText(Path.Combine(reportDir, "report.json")))!;
+    }
+
+    private static double Eer(JsonNode report) => report["verification"]!.AsArray()[0]!["eer"]!.GetValue<double>();
+
+    [TestMethod]
+    public void Evaluate_FolderOnModelZip_ReportsVerificationAndIdentification()
+    {
+        var report = Evaluate(model, data, EvaluationProtocol.Folder, "folder");
+        Assert.IsTrue(Eer(report) < 0.25, $"EER {Eer(report)} on the training identities is well below chance");
+        var identification = report["identification"]!.AsArray()[0]!;
+        Assert.IsTrue(identification["rank1"]!.GetValue<double>() > 0.5, identification.ToJsonString());
+    }
+
+    [TestMethod]
+    public void Evaluate_BinOnStandaloneOnnx_ReportsTenFoldAccuracy()
+    {
+        // 30 genuine and 30 impostor pairs of PNG bytes, pickled as insightface does (protocol 2).
+        var pairs = new List<VerificationPair>();
+        var byIdentity = images.GroupBy(p => Path.GetFileName(Path.GetDirectoryName(p)!)).Select(g => g.ToList()).ToList();
+        for (int k = 0; k < 30; k++)
+        {
+            var a = byIdentity[k % 6];
+            var b = byIdentity[(k + 1) % 6];
+            pairs.Add(new VerificationPair(File.ReadAllBytes(a[k % 6]), File.ReadAllBytes(a[(k + 1) % 6]), true));
+            pairs.Add(new VerificationPair(File.ReadAllBytes(a[k % 6]), File.ReadAllBytes(b[k % 6]), false));
+        }
+        var bin = Path.Combine(root, "pairs.bin");
+        new VerificationPairs(pairs).Write(bin, protocol: 2);
+        var report = Evaluate(onnx, bin, EvaluationProtocol.Bin, "bin");
+        var tenFold = report["tenFold"]!.AsArray()[0]!;
+        Assert.IsTrue(tenFold["accuracyMean"]!.GetValue<double>() > 0.75, tenFold.ToJsonString());
+    }
+
+    [TestMethod]
+    public void Evaluate_IjbLayout_AlignsAggregatesTemplatesAndScoresPairs()
+    {
+        var ijb = Path.Combine(root, "ijbb");
+        Directory.CreateDirectory(Path.Combine(ijb, "loose_crop"));
+        // The crops are 40 px aligned faces: their 5 points are the template scaled to 40 px.
+        var points = FaceTemplate.Points112.ToArray().Select(v => v * 40f / 112f).ToArray();
+        var faces = new List<IjbFace>();
+        for (int i = 0; i < images.Count; i++)
+        {
+            var name = $"{i}.png";
+            File.Copy(images[i], Path.Combine(ijb, "loose_crop", name));
+            int identity = i / 6, sample = i % 6;
+            // Two templates per identity, each of three images in two media.
+            faces.Add(new IjbFace(name, identity * 2 + sample / 3, 100 * identity + sample / 2, points, 1f));
+        }
+        var templatePairs = new List<IjbTemplatePair>();
+        for (int t1 = 0; t1 < 12; t1++)
+            for (int t2 = t1 + 1; t2 < 12; t2++)
+                templatePairs.Add(new IjbTemplatePair(t1, t2, t1 / 2 == t2 / 2 ? 1 : 0));
+        IjbMetaWriter.Write(ijb, IjbVariant.IjbB, faces, templatePairs);
+        var report = Evaluate(model, ijb, EvaluationProtocol.IjbB, "ijb");
+        Assert.IsTrue(Eer(report) < 0.25, $"template EER {Eer(report)}");
+    }
+
+    [TestMethod]
+    public void Evaluate_MissingData_OneLineError()
+    {
+        var output = new StringWriter();
+        int code = EvaluateCommand.Run(new EvaluateSettings
+        {
+            ModelPath = model, DataPath = Path.Combine(root, "nope"), Protocol = EvaluationProtocol.Folder, OutputDirectory = Path.Combine(root, "x"),
+        }, FaceFolder.Console(output), CancellationToken.None);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(output.ToString(), "nope' does not exist");
+    }
+}
