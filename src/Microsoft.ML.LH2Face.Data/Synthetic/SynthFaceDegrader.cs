@@ -41,25 +41,33 @@ internal static class SynthFaceDegrader
         float sum = 0;
         for (int i = -radius; i <= radius; i++) sum += kernel[i + radius] = MathF.Exp(-0.5f * i * i / (sigma * sigma));
         for (int i = 0; i < kernel.Length; i++) kernel[i] /= sum;
-        var tmp = new float[img.Length];
-        for (int y = 0; y < size; y++)
-            for (int x = 0; x < size; x++)
-                for (int c = 0; c < 3; c++)
+        // One padded line at a time, so the inner loop has no border checks.
+        var line = new float[3 * (size + 2 * radius)];
+        for (int pass = 0; pass < 2; pass++)
+        {
+            int step = pass == 0 ? 3 : 3 * size, lineStride = pass == 0 ? 3 * size : 3;
+            for (int l = 0; l < size; l++)
+            {
+                int start = l * lineStride;
+                for (int p = -radius; p < size + radius; p++)
                 {
-                    float acc = 0;
-                    for (int k = -radius; k <= radius; k++)
-                        acc += kernel[k + radius] * img[3 * (y * size + Math.Clamp(x + k, 0, size - 1)) + c];
-                    tmp[3 * (y * size + x) + c] = acc;
+                    int src = start + Math.Clamp(p, 0, size - 1) * step, dst = 3 * (p + radius);
+                    line[dst] = img[src]; line[dst + 1] = img[src + 1]; line[dst + 2] = img[src + 2];
                 }
-        for (int y = 0; y < size; y++)
-            for (int x = 0; x < size; x++)
-                for (int c = 0; c < 3; c++)
+                for (int p = 0; p < size; p++)
                 {
-                    float acc = 0;
-                    for (int k = -radius; k <= radius; k++)
-                        acc += kernel[k + radius] * tmp[3 * (Math.Clamp(y + k, 0, size - 1) * size + x) + c];
-                    img[3 * (y * size + x) + c] = acc;
+                    float r = 0, g = 0, b = 0;
+                    int o = 3 * p;
+                    for (int k = 0; k < kernel.Length; k++, o += 3)
+                    {
+                        float w = kernel[k];
+                        r += w * line[o]; g += w * line[o + 1]; b += w * line[o + 2];
+                    }
+                    int d = start + p * step;
+                    img[d] = r; img[d + 1] = g; img[d + 2] = b;
                 }
+            }
+        }
     }
 
     /// <summary>Average along a line of the given length and direction (bilinear taps, clamped borders).</summary>

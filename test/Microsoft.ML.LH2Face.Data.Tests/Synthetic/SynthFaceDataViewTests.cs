@@ -40,8 +40,25 @@ public sealed class SynthFaceDataViewTests
         for (int p = 0; p < 40 * 40; p++) sum += pixels[p * stride] + pixels[p * stride + 1] + pixels[p * stride + 2];
         Assert.AreEqual(expected.Rgb.Sum(b => (long)b), sum);
 
-        // A second pass renders the same bytes.
+        // A second pass renders the same rows.
         var again = ml.Data.CreateEnumerable<SynthFaceRow>(view, reuseRowObject: false).Select(r => r.Yaw).ToArray();
         CollectionAssert.AreEqual(rows.Select(r => r.Yaw).ToArray(), again);
+    }
+
+    [TestMethod]
+    public void Rows_BatchSizeAndParallelism_DoNotChangeTheBytes()
+    {
+        var g = new SynthFaceGenerator(new SynthFaceOptions { Seed = 6, ImageSize = 32 });
+        var serial = SynthFaceDataView.Rows(g, identities: 3, imagesPerIdentity: 6, batchSize: 1, maxDegreeOfParallelism: 1).ToList();
+        var parallel = SynthFaceDataView.Rows(new SynthFaceGenerator(new SynthFaceOptions { Seed = 6, ImageSize = 32 }), identities: 3, imagesPerIdentity: 6, batchSize: 7).ToList();
+        Assert.HasCount(18, serial);
+        Assert.HasCount(18, parallel);
+        for (int k = 0; k < serial.Count; k++)
+        {
+            Assert.AreEqual((uint)(k / 6), serial[k].Label, "rows hold the 0-based identity position");
+            CollectionAssert.AreEqual(serial[k].Image!.Pixels.ToArray(), parallel[k].Image!.Pixels.ToArray(), $"row {k}");
+            serial[k].Image!.Dispose();
+            parallel[k].Image!.Dispose();
+        }
     }
 }
