@@ -3,7 +3,7 @@ namespace Microsoft.ML.LH2Face.Data.Synthetic;
 /// <summary>
 /// The low-quality degradations of one image, applied in this order: exposure, Gaussian blur, motion blur,
 /// down-then-up sampling, sensor noise, JPEG. A zero (or, for exposure, 1) leaves a step out.
-/// Sizes are in output pixels.
+/// Blur sizes are in pixels of the 112x112 frame and scale with the image size; <see cref="DownsampleSize"/> is absolute.
 /// </summary>
 public sealed record SynthFaceDegradation
 {
