@@ -1,0 +1,39 @@
+namespace Microsoft.ML.LH2Face.Data.Synthetic;
+
+/// <summary>
+/// The low-quality degradations of one image, applied in this order: exposure, Gaussian blur, motion blur,
+/// down-then-up sampling, sensor noise, JPEG. A zero (or, for exposure, 1) leaves a step out.
+/// Blur sizes are in pixels of the 112x112 frame and scale with the image size; <see cref="DownsampleSize"/> is absolute.
+/// </summary>
+public sealed record SynthFaceDegradation
+{
+    /// <summary>No degradation: the image is high quality.</summary>
+    public static SynthFaceDegradation None { get; } = new();
+
+    /// <summary>Exposure gain (below 1 under-exposed, above 1 over-exposed).</summary>
+    public double ExposureGain { get; init; } = 1;
+
+    /// <summary>Gaussian blur standard deviation in pixels at 112x112 (scaled with the image size).</summary>
+    public double GaussianBlurSigma { get; init; }
+
+    /// <summary>Motion blur length in pixels at 112x112 (scaled with the image size).</summary>
+    public double MotionBlurLength { get; init; }
+
+    /// <summary>Motion blur direction in degrees.</summary>
+    public double MotionBlurAngle { get; init; }
+
+    /// <summary>Side the image is reduced to before it is scaled back up (16..48), 0 for none.</summary>
+    public int DownsampleSize { get; init; }
+
+    /// <summary>Standard deviation of Gaussian sensor noise in 8-bit levels.</summary>
+    public double NoiseSigma { get; init; }
+
+    /// <summary>JPEG quality (1..100) the image is encoded at and decoded from, 0 for none.</summary>
+    public int JpegQuality { get; init; }
+
+    /// <summary>Seed of the noise pattern.</summary>
+    public long NoiseSeed { get; init; }
+
+    /// <summary>True when no step applies.</summary>
+    public bool IsNone => ExposureGain == 1 && GaussianBlurSigma == 0 && MotionBlurLength == 0 && DownsampleSize == 0 && NoiseSigma == 0 && JpegQuality == 0;
+}

@@ -1,0 +1,85 @@
+using Microsoft.ML.LH2Face.Data.Synthetic;
+
+namespace Microsoft.ML.LH2Face.Data.Tests.Synthetic;
+
+[TestClass]
+public sealed class SynthFaceProtocolTests
+{
+    [TestMethod]
+    public void Create_Small_PairsAreStratifiedAndConsistentWithFactors()
+    {
+        var options = SynthFaceProtocolOptions.Small();
+        var protocol = SynthFaceProtocol.Create(options);
+        var test = new SynthFaceGenerator(protocol.TestOptions);
+        Assert.AreEqual(options.TrainSeed, protocol.TrainOptions.Seed);
+        Assert.AreEqual(options.TestSeed, protocol.TestOptions.Seed);
+        Assert.HasCount(3 * options.PairsPerStratum, protocol.Pairs);
+        foreach (var stratum in Enum.GetValues<SynthFaceStratum>())
+        {
+            var pairs = protocol.Pairs.Where(p => p.Stratum == stratum).ToArray();
+            Assert.AreEqual(options.PairsPerStratum / 2, pairs.Count(p => p.IsSame), stratum.ToString());
+            Assert.AreEqual(90, pairs.Count(p => p.Kind == SynthFacePairKind.LookAlikeImpostor), stratum.ToString());
+            Assert.AreEqual(pairs.Length, pairs.Select(p => (p.IdentityA, p.SampleA, p.IdentityB, p.SampleB)).Distinct().Count(), "no duplicate pairs");
+        }
+        foreach (var p in protocol.Pairs)
+        {
+            Assert.AreEqual(p.Stratum, SynthFaceProtocol.StratumOf(test.DrawFactors(p.IdentityA, p.SampleA), test.DrawFactors(p.IdentityB, p.SampleB)));
+            switch (p.Kind)
+            {
+                case SynthFacePairKind.Genuine:
+                    Assert.AreEqual(p.IdentityA, p.IdentityB);
+                    Assert.AreNotEqual(test.DrawFactors(p.IdentityA, p.SampleA).Session, test.DrawFactors(p.IdentityB, p.SampleB).Session, "genuine pairs span sessions");
+                    break;
+                case SynthFacePairKind.LookAlikeImpostor:
+                    Assert.IsTrue(test.GetIdentity(p.IdentityA).LookAlikeOf == p.IdentityB || test.GetIdentity(p.IdentityB).LookAlikeOf == p.IdentityA);
+                    break;
+                default:
+                    Assert.AreNotEqual(p.IdentityA, p.IdentityB);
+                    Assert.AreNotEqual(test.GetIdentity(p.IdentityA).LookAlikeOf, p.IdentityB);
+                    Assert.AreNotEqual(test.GetIdentity(p.IdentityB).LookAlikeOf, p.IdentityA);
+                    break;
+            }
+            Assert.IsLessThan(options.TestIdentities, Math.Max(p.IdentityA, p.IdentityB));
+            Assert.IsLessThan(options.TestImagesPerIdentity, Math.Max(p.SampleA, p.SampleB));
+        }
+        // Deterministic.
+        CollectionAssert.AreEqual(protocol.Pairs.ToArray(), SynthFaceProtocol.Create(options).Pairs.ToArray());
+    }
+
+    [TestMethod]
+    public void Create_Templates_GroupMediaOfOneIdentity()
+    {
+        var options = SynthFaceProtocolOptions.Small();
+        var protocol = SynthFaceProtocol.Create(options);
+        var test = new SynthFaceGenerator(protocol.TestOptions);
+        Assert.HasCount(options.TestIdentities * options.TemplatesPerIdentity, protocol.Templates);
+        foreach (var t in protocol.Templates)
+        {
+            Assert.HasCount(options.MediaPerTemplate * options.ImagesPerMedia, t.Samples);
+            Assert.HasCount(t.Samples.Count, t.Media);
+            Assert.AreEqual(options.MediaPerTemplate, t.Media.Distinct().Count());
+            // A medium is a session: its images share the background.
+            foreach (var medium in t.Samples.Zip(t.Media).GroupBy(x => x.Second))
+                Assert.AreEqual(1, medium.Select(x => test.DrawFactors(t.Identity, x.First).BackgroundA).Distinct().Count());
+        }
+        var byId = protocol.Templates.ToDictionary(t => t.Id);
+        var genuine = protocol.TemplatePairs.Where(p => p.IsSame).ToArray();
+        Assert.HasCount(options.TestIdentities, genuine);
+        Assert.IsTrue(genuine.All(p => byId[p.TemplateA].Identity == byId[p.TemplateB].Identity));
+        Assert.IsTrue(protocol.TemplatePairs.Where(p => !p.IsSame).All(p => byId[p.TemplateA].Identity != byId[p.TemplateB].Identity));
+        Assert.IsGreaterThan(5 * genuine.Length, protocol.TemplatePairs.Count(p => !p.IsSame));
+        Assert.IsGreaterThan(0, protocol.TemplatePairs.Count(p => p.Kind == SynthFacePairKind.LookAlikeImpostor));
+    }
+
+    [TestMethod]
+    public void Options_SameSeeds_Throw_AndFullPresetValidates()
+    {
+        var bad = SynthFaceProtocolOptions.Small();
+        bad.TestSeed = bad.TrainSeed;
+        var e = Assert.ThrowsExactly<ArgumentException>(() => SynthFaceProtocol.Create(bad));
+        StringAssert.Contains(e.Message, "TestSeed");
+        var full = SynthFaceProtocolOptions.Full();
+        full.Validate();
+        Assert.IsGreaterThan(SynthFaceProtocolOptions.Small().TrainIdentities, full.TrainIdentities);
+    }
+}
