@@ -31,12 +31,12 @@ public static class BlobFaces
     /// <summary>One image as RGBA bytes.</summary>
     public static byte[] Rgba(int identity, int sample, int size, int seed)
     {
-        var id = new Random(HashCode.Combine(seed, identity));
+        var id = new StableRandom(seed, identity);
         var blobs = Enumerable.Range(0, 4).Select(_ => (
             X: size * (0.2 + 0.6 * id.NextDouble()), Y: size * (0.2 + 0.6 * id.NextDouble()), R: size * (0.08 + 0.1 * id.NextDouble()),
             C: new[] { id.Next(256), id.Next(256), id.Next(256) })).ToArray();
         var background = new[] { id.Next(40, 200), id.Next(40, 200), id.Next(40, 200) };
-        var rng = new Random(HashCode.Combine(seed, identity, sample, 7));
+        var rng = new StableRandom(seed, identity, sample, 7);
         double dx = rng.Next(-2, 3), dy = rng.Next(-2, 3), gain = 0.8 + 0.4 * rng.NextDouble();
         var rgba = new byte[size * size * 4];
         for (int y = 0; y < size; y++)

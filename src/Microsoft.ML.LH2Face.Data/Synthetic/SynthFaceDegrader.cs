@@ -21,7 +21,7 @@ internal static class SynthFaceDegrader
         if (d.NoiseSigma > 0)
         {
             // Irwin-Hall: four 16-bit uniforms from one draw, summed, are Gaussian enough for sensor noise and 10x cheaper.
-            var rng = new SynthFaceRandom(d.NoiseSeed, 77);
+            var rng = new StableRandom(d.NoiseSeed, 77);
             float scale = (float)d.NoiseSigma * MathF.Sqrt(3f) / 65536f;
             for (int i = 0; i < img.Length; i++)
             {

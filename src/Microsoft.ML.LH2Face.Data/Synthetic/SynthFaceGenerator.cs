@@ -42,7 +42,7 @@ public sealed class SynthFaceGenerator
         ArgumentOutOfRangeException.ThrowIfNegative(sample);
         var o = _options;
         int session = sample / o.ImagesPerSession;
-        var srng = new SynthFaceRandom(o.Seed, 3, identity, session);
+        var srng = new StableRandom(o.Seed, 3, identity, session);
         double az = srng.Uniform(-70, 70), el = srng.Uniform(-20, 60);
         double ambient = srng.Uniform(0.25, 0.55), diffuse = srng.Uniform(0.45, 0.85);
         float temp = (float)srng.Uniform(-1, 1);
@@ -52,7 +52,7 @@ public sealed class SynthFaceGenerator
         double bgAngle = srng.Uniform(0, 360);
         double bgTexture = srng.Chance(0.5) ? srng.Uniform(0, 0.15) : 0;
 
-        var rng = new SynthFaceRandom(o.Seed, 2, identity, sample);
+        var rng = new StableRandom(o.Seed, 2, identity, sample);
         az += rng.Uniform(-10, 10);
         el += rng.Uniform(-5, 5);
         double yaw, pitch, roll;

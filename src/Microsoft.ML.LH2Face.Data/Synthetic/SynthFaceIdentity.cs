@@ -57,7 +57,7 @@ public sealed class SynthFaceIdentity
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         if (lookAlikeRate is < 0 or > 1)
             throw new ArgumentOutOfRangeException(nameof(lookAlikeRate), lookAlikeRate, "LookAlikeRate must be in [0, 1].");
-        var rng = new SynthFaceRandom(seed, 1, index);
+        var rng = new StableRandom(seed, 1, index);
         bool twin = index > 0 && rng.Chance(lookAlikeRate);
         int source = twin ? rng.Next(index) : -1;
         var traits = new double[TraitCount];

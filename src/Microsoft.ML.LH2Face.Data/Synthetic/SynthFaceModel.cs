@@ -118,7 +118,7 @@ internal sealed class SynthFaceModel
         _brow = Vector3.Lerp(_hair, _hair * 0.45f, (float)identity[SynthFaceTrait.BrowDarkness]);
         if (_bald)
             _brow = Vector3.Lerp(_brow, new Vector3(0.15f, 0.1f, 0.07f), 0.5f);
-        _noiseSeed = SynthFaceRandom.Mix((ulong)identity.Seed * 0x100000001UL + (ulong)identity.Index);
+        _noiseSeed = StableRandom.Mix((ulong)identity.Seed * 0x100000001UL + (ulong)identity.Index);
 
         // Mesh rows: coarse on the cranium, fine on the face, the mouth line twice.
         var rows = new List<float>();
@@ -394,7 +394,7 @@ internal sealed class SynthFaceModel
     {
         float dx = x - Cx, co = MathF.Cos(theta);
         bool front = co > 0.2f;
-        float n = SynthFaceRandom.ValueNoise(theta * 9, y / 9, _noiseSeed);
+        float n = StableRandom.ValueNoise(theta * 9, y / 9, _noiseSeed);
         var c = _skin * (1 + 0.08f * _blotch * (n - 0.5f) * 2);
         region = 0;
         if (front)
@@ -412,7 +412,7 @@ internal sealed class SynthFaceModel
             }
             if (_freckles > 0 && y > EyeY + 3 && y < NoseY + 8 && MathF.Abs(dx) < 28)
             {
-                float f = SynthFaceRandom.Hash01((int)(x * 1.3f), (int)(y * 1.3f), _noiseSeed + 7);
+                float f = StableRandom.Hash01((int)(x * 1.3f), (int)(y * 1.3f), _noiseSeed + 7);
                 if (f > 1 - 0.12f * _freckles) c *= new Vector3(0.78f, 0.7f, 0.66f);
             }
             foreach (var m in _identity.Marks)
@@ -457,7 +457,7 @@ internal sealed class SynthFaceModel
         float hair = HairAmount(theta, x, y);
         if (hair > 0)
         {
-            float strand = 0.75f + 0.5f * SynthFaceRandom.ValueNoise(theta * 60, y / 6, _noiseSeed + 3);
+            float strand = 0.75f + 0.5f * StableRandom.ValueNoise(theta * 60, y / 6, _noiseSeed + 3);
             c = Vector3.Lerp(c, _hair * strand, hair);
         }
         return c;
@@ -475,7 +475,7 @@ internal sealed class SynthFaceModel
             float d = MathF.Abs(ey - centre);
             if (d < half + 0.5f)
             {
-                float density = 0.7f + 0.3f * SynthFaceRandom.ValueNoise(x * 1.5f, y * 0.7f, _noiseSeed + 11);
+                float density = 0.7f + 0.3f * StableRandom.ValueNoise(x * 1.5f, y * 0.7f, _noiseSeed + 11);
                 c = Vector3.Lerp(c, _brow, density * Smooth(half + 0.5f, half - 0.5f, d));
             }
         }
@@ -521,7 +521,7 @@ internal sealed class SynthFaceModel
         };
         if (!covered) return c;
         float density = _facialHair == 1 ? 0.35f * _facialHairDensity : _facialHairDensity;
-        float hash = SynthFaceRandom.Hash01((int)(x * 2.5f), (int)(y * 2.5f), _noiseSeed + 5);
+        float hash = StableRandom.Hash01((int)(x * 2.5f), (int)(y * 2.5f), _noiseSeed + 5);
         return Vector3.Lerp(c, _hair * 0.8f, density * (0.55f + 0.45f * hash));
     }
 

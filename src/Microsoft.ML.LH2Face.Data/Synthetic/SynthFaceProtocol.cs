@@ -67,7 +67,7 @@ public sealed class SynthFaceProtocol
             root[i] = of is int j ? root[j] : i;
             if (of is int k) lookAlikes.Add((i, k));
         }
-        var rng = new SynthFaceRandom(options.TestSeed, 4);
+        var rng = new StableRandom(options.TestSeed, 4);
         var pairs = new List<SynthFaceVerificationPair>();
         foreach (var stratum in Enum.GetValues<SynthFaceStratum>())
             AddPairs(pairs, stratum, options, factors, root, lookAlikes, ref rng);
@@ -91,14 +91,14 @@ public sealed class SynthFaceProtocol
     };
 
     private static void AddPairs(List<SynthFaceVerificationPair> pairs, SynthFaceStratum stratum, SynthFaceProtocolOptions options,
-        SynthFaceFactors[][] factors, int[] root, List<(int, int)> lookAlikes, ref SynthFaceRandom rng)
+        SynthFaceFactors[][] factors, int[] root, List<(int, int)> lookAlikes, ref StableRandom rng)
     {
         int n = factors.Length, m = factors[0].Length;
         int genuine = options.PairsPerStratum / 2, impostors = options.PairsPerStratum - genuine;
         int twins = lookAlikes.Count == 0 ? 0 : (int)Math.Round(impostors * options.LookAlikeImpostorShare);
         var seen = new HashSet<(int, int, int, int)>();
         int maxTries = 1000 * options.PairsPerStratum;
-        bool Pick(int identity, Func<SynthFaceFactors, bool> ok, int exclude, ref SynthFaceRandom r, out int sample)
+        bool Pick(int identity, Func<SynthFaceFactors, bool> ok, int exclude, ref StableRandom r, out int sample)
         {
             int start = r.Next(m);
             for (int k = 0; k < m; k++)
@@ -109,7 +109,7 @@ public sealed class SynthFaceProtocol
             sample = -1;
             return false;
         }
-        bool TryAdd(int a, int b, SynthFacePairKind kind, ref SynthFaceRandom r)
+        bool TryAdd(int a, int b, SynthFacePairKind kind, ref StableRandom r)
         {
             if (!Pick(a, f => First(stratum, f), -1, ref r, out int sa)) return false;
             // Genuine pairs come from different sessions, so a shared background or light never gives them away.
@@ -146,7 +146,7 @@ public sealed class SynthFaceProtocol
     private static InvalidOperationException Shortage(SynthFaceStratum stratum) =>
         new($"SynthFace protocol: not enough distinct {stratum} pairs; raise TestIdentities or TestImagesPerIdentity, or lower PairsPerStratum.");
 
-    private static (List<SynthFaceTemplate>, List<SynthFaceTemplatePair>) BuildTemplates(SynthFaceProtocolOptions options, int[] root, List<(int, int)> lookAlikes, ref SynthFaceRandom rng)
+    private static (List<SynthFaceTemplate>, List<SynthFaceTemplatePair>) BuildTemplates(SynthFaceProtocolOptions options, int[] root, List<(int, int)> lookAlikes, ref StableRandom rng)
     {
         int n = options.TestIdentities, m = options.TestImagesPerIdentity, per = options.Generator.ImagesPerSession;
         int sessions = (m + per - 1) / per;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.ML.LH2Face.Data;
 
 namespace Microsoft.ML.LH2Face.Training;
 
@@ -37,11 +38,15 @@ internal sealed class BatchLoader : IDisposable
     /// <summary>Steps per epoch for a data set of <paramref name="count"/> images.</summary>
     public static long StepsPerEpochFor(int count, int batchSize) => count / batchSize;
 
-    /// <summary>The image order of an epoch: a Fisher-Yates shuffle seeded by (seed, epoch).</summary>
+    /// <summary>
+    /// The image order of an epoch: a Fisher-Yates shuffle seeded by (seed, epoch) with a generator that is
+    /// the same in every process (HashCode and System.Random are not), so a run resumed in a new process
+    /// continues with the same batches.
+    /// </summary>
     public static int[] EpochOrder(int count, int seed, int epoch)
     {
         var order = Enumerable.Range(0, count).ToArray();
-        var random = new Random(HashCode.Combine(seed, epoch, 0x5eed));
+        var random = new StableRandom(seed, epoch, 0x5eed);
         for (int i = count - 1; i > 0; i--)
         {
             int j = random.Next(i + 1);
@@ -52,7 +57,7 @@ internal sealed class BatchLoader : IDisposable
 
     /// <summary>Whether the image at (epoch, position) is mirrored: a hash, so no state needs saving.</summary>
     public static bool FlipAt(int seed, int epoch, int position)
-        => (HashCode.Combine(seed, epoch, position, 0xf11b) & 1) == 1;
+        => (new StableRandom(seed, epoch, position, 0xf11b).NextULong() & 1) == 1;
 
     /// <summary>Takes the next batch, waiting for the producer.</summary>
     public FaceBatch Next()

@@ -1,16 +1,17 @@
-namespace Microsoft.ML.LH2Face.Data.Synthetic;
+namespace Microsoft.ML.LH2Face.Data;
 
 /// <summary>
 /// A SplitMix64 stream keyed by up to four integers. Written by hand (rather than System.Random or
-/// HashCode.Combine) because every draw must be the same in every process and .NET version:
+/// HashCode.Combine) because every draw must be the same in every process and .NET version (synthetic
+/// data, training data order and augmentation):
 /// HashCode is randomised per process and System.Random's algorithm is not a documented contract.
 /// </summary>
-internal struct SynthFaceRandom
+internal struct StableRandom
 {
     private const ulong Golden = 0x9E3779B97F4A7C15UL;
     private ulong _state;
 
-    public SynthFaceRandom(long a, long b = 0, long c = 0, long d = 0)
+    public StableRandom(long a, long b = 0, long c = 0, long d = 0)
     {
         _state = Mix(Mix(Mix(Mix((ulong)a + Golden) ^ (ulong)b) ^ (ulong)c) ^ (ulong)d);
     }
@@ -39,6 +40,9 @@ internal struct SynthFaceRandom
 
     /// <summary>Uniform integer in [0, n).</summary>
     public int Next(int n) => (int)((NextULong() >> 33) % (ulong)n);
+
+    /// <summary>Uniform integer in [min, max).</summary>
+    public int Next(int min, int max) => min + Next(max - min);
 
     public bool Chance(double p) => NextDouble() < p;
 
