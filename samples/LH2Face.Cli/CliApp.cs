@@ -23,7 +23,7 @@ public static class CliApp
     private static Command Train(IAnsiConsole console, CancellationToken cancellationToken)
     {
         var d = new TrainSettings { DataFolder = "", OutputPath = "" };
-        var data = new Option<string?>("--data") { Description = "Image folder: <data>/<identity>/*.png|jpg|jpeg (the identity is the sub-folder name). Omitted: a generated demo set is written beside --out and used." };
+        var data = new Option<string?>("--data") { Description = "Image folder: <data>/<identity>/*.png|jpg|jpeg (the identity is the sub-folder name). Omitted: the SynthFace small train set is written beside --out and used." };
         var output = new Option<string>("--out") { Description = "ML.NET model zip to write.", Required = true };
         var backbone = new Option<LH2FaceBackbone>("--backbone") { Description = "Backbone network (Compact trains on CPUs).", DefaultValueFactory = _ => d.Backbone };
         var inputSize = new Option<int>("--input-size") { Description = "Side of the network input in pixels.", DefaultValueFactory = _ => d.InputSize };
@@ -82,8 +82,8 @@ public static class CliApp
     private static Command Evaluate(IAnsiConsole console, CancellationToken cancellationToken)
     {
         var model = new Option<string>("--model") { Description = "model.zip written by 'lh2face train', or any ONNX face model with [N,3,S,S] input.", Required = true };
-        var data = new Option<string>("--data") { Description = "A verification .bin, an IJB-B/IJB-C root (meta/, loose_crop/), or an identity folder.", Required = true };
-        var protocol = new Option<EvaluationProtocol>("--protocol") { Description = "Bin, IjbB, IjbC or Folder.", Required = true };
+        var data = new Option<string>("--data") { Description = "A verification .bin, an IJB-B/IJB-C root (meta/, loose_crop/), an identity folder, or the SynthFace preset (small, full, tiny).", Required = true };
+        var protocol = new Option<EvaluationProtocol>("--protocol") { Description = "Bin, IjbB, IjbC, Folder or SynthFace.", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for report.md, report.json and the plots.", Required = true };
         var noFlip = new Option<bool>("--no-flip") { Description = "Embed images without adding the mirrored image's embedding." };
         var inputSize = new Option<int>("--input-size") { Description = "ONNX models: input side in pixels.", DefaultValueFactory = _ => 112 };

@@ -5,6 +5,7 @@ using Microsoft.ML.LH2Face.Data.Embedding;
 using Microsoft.ML.LH2Face.Data.Evaluation;
 using Microsoft.ML.LH2Face.Data.Formats;
 using Microsoft.ML.LH2Face.Data.Reports;
+using Microsoft.ML.LH2Face.Data.Synthetic;
 using Spectre.Console;
 
 namespace LH2Face.Cli;
@@ -39,7 +40,7 @@ public static class EvaluateCommand
     {
         if (!File.Exists(s.ModelPath))
             throw new CliException($"Model file '{s.ModelPath}' does not exist.");
-        if (!File.Exists(s.DataPath) && !Directory.Exists(s.DataPath))
+        if (s.Protocol != EvaluationProtocol.SynthFace && !File.Exists(s.DataPath) && !Directory.Exists(s.DataPath))
             throw new CliException($"Data '{s.DataPath}' does not exist.");
         Directory.CreateDirectory(s.OutputDirectory);
         using var embedder = CreateEmbedder(s);
@@ -55,6 +56,9 @@ public static class EvaluateCommand
                 break;
             case EvaluationProtocol.Folder:
                 EvaluateFolder(s, embedder, report, console, cancellationToken);
+                break;
+            case EvaluationProtocol.SynthFace:
+                EvaluateSynthFace(s, embedder, report, console, cancellationToken);
                 break;
             default:
                 throw new CliException($"Unknown protocol '{s.Protocol}'.");
@@ -169,6 +173,48 @@ public static class EvaluateCommand
             meta.TemplatePairs.Select(p => p.Template1).ToArray(), meta.TemplatePairs.Select(p => p.Template2).ToArray());
         var genuine = meta.TemplatePairs.Select(p => p.Label == 1).ToArray();
         report.AddVerification(variant == IjbVariant.IjbB ? "IJB-B" : "IJB-C", VerificationMetrics.Evaluate(scores, genuine));
+    }
+
+    /// <summary>The SynthFace protocol for a preset name given as --data.</summary>
+    public static SynthFaceProtocolOptions SynthFacePreset(string name) => name.ToLowerInvariant() switch
+    {
+        "small" => SynthFaceProtocolOptions.Small(),
+        "full" => SynthFaceProtocolOptions.Full(),
+        // A smoke-test size (seconds, not minutes): the numbers are too noisy to compare losses.
+        "tiny" => new SynthFaceProtocolOptions
+        {
+            TrainIdentities = 20, TrainImagesPerIdentity = 8, TestIdentities = 12, TestImagesPerIdentity = 16, PairsPerStratum = 30,
+        },
+        _ => throw new CliException($"SynthFace preset '{name}' is unknown: use --data small, full or tiny."),
+    };
+
+    private static void EvaluateSynthFace(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        var protocol = SynthFaceProtocol.Create(SynthFacePreset(s.DataPath));
+        var generator = new SynthFaceGenerator(protocol.TestOptions);
+        // Every (identity, sample) the pairs and templates use, embedded once.
+        var images = protocol.Pairs.SelectMany(p => new[] { (p.IdentityA, p.SampleA), (p.IdentityB, p.SampleB) })
+            .Concat(protocol.Templates.SelectMany(t => t.Samples.Select(sample => (t.Identity, sample))))
+            .Distinct().ToList();
+        var index = images.Select((key, i) => (key, i)).ToDictionary(x => x.key, x => x.i);
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"SynthFace {s.DataPath}: {protocol.Pairs.Count} pairs, {protocol.Templates.Count} templates, {images.Count} test images (seed {protocol.Options.TestSeed}).")));
+        var features = EmbedAll(embedder, images.Count,
+            i => ToInputSize(generator.Generate(images[i].Item1, images[i].Item2).ToImage(), embedder.InputSize), s.FlipTest, console, "embedding SynthFace", cancellationToken);
+
+        var scores = protocol.Pairs.Select(p => System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(
+            features[index[(p.IdentityA, p.SampleA)]], features[index[(p.IdentityB, p.SampleB)]])).ToArray();
+        var genuine = protocol.Pairs.Select(p => p.IsSame).ToArray();
+        report.AddVerification("SynthFace (all pairs)", VerificationMetrics.Evaluate(scores, genuine));
+        report.AddStrata("SynthFace", StratifiedVerification.Evaluate(scores, genuine, protocol.Pairs.Select(p => p.Stratum.ToString()).ToList()));
+
+        // Template protocol: images of a template grouped by media, faceness 1 (IJB aggregation).
+        var rows = protocol.Templates.SelectMany(t => t.Samples.Select((sample, k) => (Template: t.Id, Media: t.Media[k], Feature: features[index[(t.Identity, sample)]]))).ToList();
+        var templates = IjbTemplates.Aggregate(rows.Select(r => r.Feature).ToList(), rows.Select(r => r.Template).ToArray(),
+            rows.Select(r => r.Media).ToArray(), Enumerable.Repeat(1f, rows.Count).ToArray());
+        var templateScores = IjbTemplates.ScorePairs(templates,
+            protocol.TemplatePairs.Select(p => p.TemplateA).ToArray(), protocol.TemplatePairs.Select(p => p.TemplateB).ToArray());
+        report.AddVerification("SynthFace templates", VerificationMetrics.Evaluate(templateScores, protocol.TemplatePairs.Select(p => p.IsSame).ToArray()));
     }
 
     private static void EvaluateFolder(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)

@@ -14,6 +14,12 @@ public enum EvaluationProtocol
 
     /// <summary>An identity folder: all-pairs verification and 1:N identification (first image of each identity enrolled).</summary>
     Folder,
+
+    /// <summary>
+    /// The built-in SynthFace benchmark (--data small or full): its test pairs, stratified into hard-HQ,
+    /// easy-HQ and LQ, and its template protocol, rendered on the fly (deterministic).
+    /// </summary>
+    SynthFace,
 }
 
 /// <summary>Everything <c>lh2face evaluate</c> takes.</summary>
@@ -22,7 +28,7 @@ public sealed record EvaluateSettings
     /// <summary>model.zip written by this project, or any ONNX face model with [N,3,S,S] input.</summary>
     public required string ModelPath { get; init; }
 
-    /// <summary>The data: a .bin file, an IJB root, or an identity folder.</summary>
+    /// <summary>The data: a .bin file, an IJB root, an identity folder, or the SynthFace preset (small, full).</summary>
     public required string DataPath { get; init; }
 
     /// <summary>Protocol to run.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face;
+using Microsoft.ML.LH2Face.Data.Synthetic;
 using Spectre.Console;
 
 namespace LH2Face.Cli;
@@ -42,23 +43,24 @@ public static class TrainCommand
         }
     }
 
-    /// <summary>Demo set size: 32 identities x 16 images at 112 px (512 images: 4 steps of 128 per epoch).</summary>
-    private const int DemoIdentities = 32, DemoSamples = 16, DemoSize = 112;
-
-    private static string WriteDemoSet(string modelPath, IAnsiConsole console)
+    /// <summary>
+    /// Without --data: the train split of the SynthFace "small" protocol (200 identities x 20 images at
+    /// 112 px), written once beside the model as an identity folder with metadata.csv.
+    /// </summary>
+    private static string WriteSynthFaceTrainSet(string modelPath, IAnsiConsole console)
     {
-        var folder = Path.Combine(Path.GetDirectoryName(modelPath)!, "lh2face-demo-faces");
-        if (!Directory.Exists(folder) || Directory.GetDirectories(folder).Length != DemoIdentities)
+        var protocol = SynthFaceProtocolOptions.Small();
+        var folder = Path.Combine(Path.GetDirectoryName(modelPath)!, "synthface-small-train");
+        if (!Directory.Exists(folder))
         {
-            var temp = folder + ".tmp";
-            if (Directory.Exists(temp))
-                Directory.Delete(temp, recursive: true);
-            Microsoft.ML.LH2Face.Data.Demo.BlobFaces.Write(temp, DemoIdentities, DemoSamples, DemoSize);
-            if (Directory.Exists(folder))
-                Directory.Delete(folder, recursive: true);
-            Directory.Move(temp, folder);
+            console.MarkupLine(Markup.Escape($"No --data given: writing the SynthFace small train set ({protocol.TrainIdentities} identities x {protocol.TrainImagesPerIdentity} images) to '{folder}'."));
+            var generator = new SynthFaceGenerator(SynthFaceProtocol.Create(protocol).TrainOptions);
+            SynthFaceImageFolderWriter.Write(folder, generator, protocol.TrainIdentities, protocol.TrainImagesPerIdentity);
         }
-        console.MarkupLine(Markup.Escape($"No --data given: training on the generated demo set in '{folder}' (coloured-blob stand-ins, not faces)."));
+        else
+        {
+            console.MarkupLine(Markup.Escape($"No --data given: training on the SynthFace small train set in '{folder}'."));
+        }
         return folder;
     }
 
@@ -69,7 +71,7 @@ public static class TrainCommand
         var onnxPath = s.OnnxPath is null ? null : OutputFile.CheckWritable(s.OnnxPath, "ONNX file");
         if (s.ResumeFrom is not null && !Directory.Exists(s.ResumeFrom))
             throw new CliException($"Resume folder '{s.ResumeFrom}' does not exist.");
-        var dataFolder = s.DataFolder ?? WriteDemoSet(modelPath, console);
+        var dataFolder = s.DataFolder ?? WriteSynthFaceTrainSet(modelPath, console);
         var rows = ImageFiles.ReadIdentityFolder(dataFolder, out var skipped);
         int identities = rows.Select(r => r.Identity).Distinct(StringComparer.Ordinal).Count();
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,

@@ -7,7 +7,7 @@ public sealed record TrainSettings
 {
     private static readonly LH2FaceTrainer.Options Defaults = new();
 
-    /// <summary>Image folder root/&lt;identity&gt;/*.png|jpg|jpeg; null: generate the demo set beside the output.</summary>
+    /// <summary>Image folder root/&lt;identity&gt;/*.png|jpg|jpeg; null: write the SynthFace small train set beside the output.</summary>
     public required string? DataFolder { get; init; }
 
     /// <summary>ML.NET model zip to write.</summary>

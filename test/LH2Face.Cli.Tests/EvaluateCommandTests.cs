@@ -102,6 +102,19 @@ public sealed class EvaluateCommandTests
     }
 
     [TestMethod]
+    public void Evaluate_SynthFaceTiny_ReportsEveryStratumAndTemplates()
+    {
+        var report = Evaluate(model, "tiny", EvaluationProtocol.SynthFace, "synthface");
+        var names = report["verification"]!.AsArray().Select(v => v!["name"]!.GetValue<string>()).ToArray();
+        CollectionAssert.AreEqual(new[] { "SynthFace (all pairs)", "SynthFace / EasyHQ", "SynthFace / HardHQ", "SynthFace / LQ", "SynthFace templates" }, names);
+        foreach (var v in report["verification"]!.AsArray())
+            Assert.IsTrue(v!["genuine"]!.GetValue<int>() > 0 && v["impostor"]!.GetValue<int>() > 0, v.ToJsonString()[..200]);
+        var strataPairs = report["verification"]!.AsArray().Skip(1).Take(3).Sum(v => v!["genuine"]!.GetValue<int>() + v["impostor"]!.GetValue<int>());
+        Assert.AreEqual(report["verification"]!.AsArray()[0]!["genuine"]!.GetValue<int>() + report["verification"]!.AsArray()[0]!["impostor"]!.GetValue<int>(), strataPairs,
+            "the strata partition the pairs");
+    }
+
+    [TestMethod]
     public void Evaluate_MissingData_OneLineError()
     {
         var output = new StringWriter();
