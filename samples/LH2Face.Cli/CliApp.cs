@@ -13,6 +13,7 @@ public static class CliApp
         root.Subcommands.Add(Train(console, cancellationToken));
         root.Subcommands.Add(Embed(console, cancellationToken));
         root.Subcommands.Add(Evaluate(console, cancellationToken));
+        root.Subcommands.Add(Generate(console));
         return root;
     }
 
@@ -108,6 +109,19 @@ public static class CliApp
             Bgr = r.GetValue(bgr),
             MaxImages = r.GetValue(maxImages),
         }, console, cancellationToken));
+        return command;
+    }
+
+    private static Command Generate(IAnsiConsole console)
+    {
+        var output = new Option<string>("--out") { Description = "Folder (Folder, RecordIo, Ijb) or file (Bin, Sheet) to write.", Required = true };
+        var format = new Option<GenerateFormat>("--format") { Description = "Folder, RecordIo, Bin, Ijb or Sheet.", DefaultValueFactory = _ => GenerateFormat.Folder };
+        var preset = new Option<string>("--preset") { Description = "SynthFace protocol size: small, full or tiny.", DefaultValueFactory = _ => "small" };
+        var command = new Command("generate", "Write the SynthFace benchmark: train set (Folder, RecordIo), test pairs (Bin), templates (Ijb) or a contact sheet.")
+        {
+            output, format, preset,
+        };
+        command.SetAction(r => GenerateCommand.Run(r.GetValue(output)!, r.GetValue(format), r.GetValue(preset)!, console));
         return command;
     }
 }

@@ -185,7 +185,7 @@ public static class EvaluateCommand
         {
             TrainIdentities = 20, TrainImagesPerIdentity = 8, TestIdentities = 12, TestImagesPerIdentity = 16, PairsPerStratum = 30,
         },
-        _ => throw new CliException($"SynthFace preset '{name}' is unknown: use --data small, full or tiny."),
+        _ => throw new CliException($"SynthFace preset '{name}' is unknown: use small, full or tiny."),
     };
 
     private static void EvaluateSynthFace(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)
