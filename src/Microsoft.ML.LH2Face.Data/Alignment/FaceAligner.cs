@@ -43,35 +43,10 @@ public static class FaceAligner
     /// <exception cref="ArgumentException">The buffer size does not match width x height x channels.</exception>
     public static byte[] WarpInterleaved(ReadOnlySpan<byte> source, int width, int height, int channels, SimilarityTransform transform, int outWidth, int outHeight)
     {
-        CheckSize(source.Length, width, height, channels, nameof(source));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outWidth);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outHeight);
-        var inverse = transform.Invert();
-        var result = new byte[outWidth * outHeight * channels];
-        Span<double> acc = stackalloc double[channels];
-        Span<int> indices = stackalloc int[4];
-        Span<double> weights = stackalloc double[4];
-        for (int y = 0; y < outHeight; y++)
-        {
-            for (int x = 0; x < outWidth; x++)
-            {
-                var (sx, sy) = inverse.Apply(x, y);
-                acc.Clear();
-                int count = Sample(sx, sy, width, height, indices, weights);
-                for (int k = 0; k < count; k++)
-                {
-                    for (int c = 0; c < channels; c++)
-                    {
-                        acc[c] += weights[k] * source[indices[k] * channels + c];
-                    }
-                }
-                int o = (y * outWidth + x) * channels;
-                for (int c = 0; c < channels; c++)
-                {
-                    result[o + c] = (byte)Math.Clamp(Math.Round(acc[c], MidpointRounding.AwayFromZero), 0, 255);
-                }
-            }
-        }
+        var values = Warp(source, width, height, channels, planar: false, transform, outWidth, outHeight);
+        var result = new byte[values.Length];
+        for (int i = 0; i < values.Length; i++)
+            result[i] = (byte)Math.Clamp(Math.Round(values[i], MidpointRounding.AwayFromZero), 0, 255);
         return result;
     }
 
@@ -82,13 +57,28 @@ public static class FaceAligner
     /// <exception cref="ArgumentException">The buffer size does not match width x height x channels.</exception>
     public static float[] WarpPlanar(ReadOnlySpan<float> source, int width, int height, int channels, SimilarityTransform transform, int outWidth, int outHeight)
     {
+        var values = Warp(source, width, height, channels, planar: true, transform, outWidth, outHeight);
+        var result = new float[values.Length];
+        for (int i = 0; i < values.Length; i++)
+            result[i] = (float)values[i];
+        return result;
+    }
+
+    /// <summary>
+    /// The bilinear warp both layouts share: out(x, y) = source at transform^-1 (x, y), zero outside, in
+    /// the same layout as the source (interleaved: pixel-major; planar: channel-major planes).
+    /// </summary>
+    private static double[] Warp<T>(ReadOnlySpan<T> source, int width, int height, int channels, bool planar, SimilarityTransform transform, int outWidth, int outHeight)
+        where T : System.Numerics.INumberBase<T>
+    {
         CheckSize(source.Length, width, height, channels, nameof(source));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outWidth);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outHeight);
         var inverse = transform.Invert();
-        var result = new float[outWidth * outHeight * channels];
-        int plane = width * height, outPlane = outWidth * outHeight;
-        Span<double> acc = stackalloc double[channels];
+        var result = new double[outWidth * outHeight * channels];
+        // Index of (pixel, channel): interleaved pixel * channels + c; planar c * plane + pixel.
+        int pixelStride = planar ? 1 : channels, channelStride = planar ? width * height : 1;
+        int outPixelStride = planar ? 1 : channels, outChannelStride = planar ? outWidth * outHeight : 1;
         Span<int> indices = stackalloc int[4];
         Span<double> weights = stackalloc double[4];
         for (int y = 0; y < outHeight; y++)
@@ -96,18 +86,14 @@ public static class FaceAligner
             for (int x = 0; x < outWidth; x++)
             {
                 var (sx, sy) = inverse.Apply(x, y);
-                acc.Clear();
                 int count = Sample(sx, sy, width, height, indices, weights);
-                for (int k = 0; k < count; k++)
-                {
-                    for (int c = 0; c < channels; c++)
-                    {
-                        acc[c] += weights[k] * source[c * plane + indices[k]];
-                    }
-                }
+                int o = (y * outWidth + x) * outPixelStride;
                 for (int c = 0; c < channels; c++)
                 {
-                    result[c * outPlane + y * outWidth + x] = (float)acc[c];
+                    double acc = 0;
+                    for (int k = 0; k < count; k++)
+                        acc += weights[k] * double.CreateTruncating(source[indices[k] * pixelStride + c * channelStride]);
+                    result[o + c * outChannelStride] = acc;
                 }
             }
         }
