@@ -94,10 +94,12 @@ public sealed class SynthFaceProtocol
         SynthFaceFactors[][] factors, int[] root, List<(int, int)> lookAlikes, ref StableRandom rng)
     {
         int n = factors.Length, m = factors[0].Length;
-        int genuine = options.PairsPerStratum / 2, impostors = options.PairsPerStratum - genuine;
-        int twins = lookAlikes.Count == 0 ? 0 : (int)Math.Round(impostors * options.LookAlikeImpostorShare);
+        int genuine = options.PairsPerStratum / 2, balanced = options.PairsPerStratum - genuine;
+        int impostors = options.ImpostorPairsPerStratum > 0 ? options.ImpostorPairsPerStratum : balanced;
+        // Look-alikes are few (a share of the identities): their count follows the balanced size.
+        int twins = lookAlikes.Count == 0 ? 0 : Math.Min(impostors, (int)Math.Round(balanced * options.LookAlikeImpostorShare));
         var seen = new HashSet<(int, int, int, int)>();
-        int maxTries = 1000 * options.PairsPerStratum;
+        int maxTries = 1000 * (genuine + impostors);
         bool Pick(int identity, Func<SynthFaceFactors, bool> ok, int exclude, ref StableRandom r, out int sample)
         {
             int start = r.Next(m);

@@ -28,10 +28,16 @@ public sealed class SynthFaceProtocolOptions
     /// <summary>Images per test identity.</summary>
     public int TestImagesPerIdentity = 20;
 
-    /// <summary>Verification pairs per stratum (half genuine, half impostor).</summary>
+    /// <summary>Verification pairs per stratum: half of them genuine; the other half impostors unless <see cref="ImpostorPairsPerStratum"/> is set.</summary>
     public int PairsPerStratum = 600;
 
-    /// <summary>Share of impostor pairs that are look-alike pairs (when the test set has look-alikes).</summary>
+    /// <summary>
+    /// Impostor pairs per stratum; 0 = PairsPerStratum / 2 (balanced). TAR at FAR = f can only be read
+    /// with at least 1/f impostors, and impostor pairs reuse the same test images, so they cost no rendering.
+    /// </summary>
+    public int ImpostorPairsPerStratum;
+
+    /// <summary>Look-alike impostor pairs per stratum, as a share of PairsPerStratum / 2 (when the test set has look-alikes).</summary>
     public double LookAlikeImpostorShare = 0.3;
 
     /// <summary>Templates per test identity.</summary>
@@ -46,8 +52,8 @@ public sealed class SynthFaceProtocolOptions
     /// <summary>Impostor template pairs per genuine template pair.</summary>
     public int TemplateImpostorsPerGenuine = 10;
 
-    /// <summary>The small preset: 200 x 20 training images, 100 x 20 test images, 600 pairs per stratum.</summary>
-    public static SynthFaceProtocolOptions Small() => new();
+    /// <summary>The small preset: 200 x 20 training images, 100 x 20 test images, 300 genuine and 5000 impostor pairs per stratum.</summary>
+    public static SynthFaceProtocolOptions Small() => new() { ImpostorPairsPerStratum = 5000 };
 
     /// <summary>The full preset: 5000 x 40 training images, 1000 x 24 test images, 3000 pairs per stratum, 3 media per template.</summary>
     public static SynthFaceProtocolOptions Full() => new()
@@ -57,6 +63,7 @@ public sealed class SynthFaceProtocolOptions
         TestIdentities = 1000,
         TestImagesPerIdentity = 24,
         PairsPerStratum = 3000,
+        ImpostorPairsPerStratum = 30000,
         MediaPerTemplate = 3,
     };
 
@@ -73,6 +80,8 @@ public sealed class SynthFaceProtocolOptions
             throw new ArgumentOutOfRangeException(nameof(TestImagesPerIdentity), "SynthFaceProtocolOptions needs at least 1 image per train identity and 2 per test identity.");
         if (PairsPerStratum < 2)
             throw new ArgumentOutOfRangeException(nameof(PairsPerStratum), PairsPerStratum, "SynthFaceProtocolOptions.PairsPerStratum must be 2 or more.");
+        if (ImpostorPairsPerStratum < 0)
+            throw new ArgumentOutOfRangeException(nameof(ImpostorPairsPerStratum), ImpostorPairsPerStratum, "SynthFaceProtocolOptions.ImpostorPairsPerStratum must be 0 (balanced) or more.");
         if (LookAlikeImpostorShare is < 0 or > 1)
             throw new ArgumentOutOfRangeException(nameof(LookAlikeImpostorShare), LookAlikeImpostorShare, "SynthFaceProtocolOptions.LookAlikeImpostorShare must be in [0, 1].");
         int sessions = (TestImagesPerIdentity + Generator.ImagesPerSession - 1) / Generator.ImagesPerSession;

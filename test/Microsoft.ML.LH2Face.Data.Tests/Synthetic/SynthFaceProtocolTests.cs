@@ -13,11 +13,13 @@ public sealed class SynthFaceProtocolTests
         var test = new SynthFaceGenerator(protocol.TestOptions);
         Assert.AreEqual(options.TrainSeed, protocol.TrainOptions.Seed);
         Assert.AreEqual(options.TestSeed, protocol.TestOptions.Seed);
-        Assert.HasCount(3 * options.PairsPerStratum, protocol.Pairs);
+        Assert.AreEqual(5000, options.ImpostorPairsPerStratum, "enough impostors to read TAR at FAR = 1e-3");
+        Assert.HasCount(3 * (options.PairsPerStratum / 2 + options.ImpostorPairsPerStratum), protocol.Pairs);
         foreach (var stratum in Enum.GetValues<SynthFaceStratum>())
         {
             var pairs = protocol.Pairs.Where(p => p.Stratum == stratum).ToArray();
             Assert.AreEqual(options.PairsPerStratum / 2, pairs.Count(p => p.IsSame), stratum.ToString());
+            Assert.AreEqual(options.ImpostorPairsPerStratum, pairs.Count(p => !p.IsSame), stratum.ToString());
             Assert.AreEqual(90, pairs.Count(p => p.Kind == SynthFacePairKind.LookAlikeImpostor), stratum.ToString());
             Assert.AreEqual(pairs.Length, pairs.Select(p => (p.IdentityA, p.SampleA, p.IdentityB, p.SampleB)).Distinct().Count(), "no duplicate pairs");
         }
@@ -81,5 +83,9 @@ public sealed class SynthFaceProtocolTests
         var full = SynthFaceProtocolOptions.Full();
         full.Validate();
         Assert.IsGreaterThan(SynthFaceProtocolOptions.Small().TrainIdentities, full.TrainIdentities);
+        var negative = SynthFaceProtocolOptions.Small();
+        negative.ImpostorPairsPerStratum = -1;
+        var n = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SynthFaceProtocol.Create(negative));
+        StringAssert.Contains(n.Message, "ImpostorPairsPerStratum must be 0 (balanced) or more");
     }
 }
