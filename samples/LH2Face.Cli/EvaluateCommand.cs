@@ -207,6 +207,19 @@ public static class EvaluateCommand
         var genuine = protocol.Pairs.Select(p => p.IsSame).ToArray();
         report.AddVerification("SynthFace (all pairs)", VerificationMetrics.Evaluate(scores, genuine));
         report.AddStrata("SynthFace", StratifiedVerification.Evaluate(scores, genuine, protocol.Pairs.Select(p => p.Stratum.ToString()).ToList()));
+        // The same strata with one impostor kind at a time: look-alike twins are few but score close to
+        // genuine pairs, so at low FAR they set the threshold; these rows show each kind's share.
+        foreach (var (kind, label) in new[] { (SynthFacePairKind.Impostor, "random impostors"), (SynthFacePairKind.LookAlikeImpostor, "look-alike impostors") })
+        {
+            var strata = protocol.Pairs.Where(p => p.Kind == kind).Select(p => p.Stratum).ToHashSet();
+            var keep = Enumerable.Range(0, scores.Length)
+                .Where(k => strata.Contains(protocol.Pairs[k].Stratum) && (protocol.Pairs[k].IsSame || protocol.Pairs[k].Kind == kind)).ToArray();
+            if (keep.Length == 0)
+                continue;
+            report.AddStrata($"SynthFace, {label}", StratifiedVerification.Evaluate(keep.Select(k => scores[k]).ToArray(), keep.Select(k => genuine[k]).ToArray(),
+                keep.Select(k => protocol.Pairs[k].Stratum.ToString()).ToList()));
+        }
+        WritePairScores(Path.Combine(s.OutputDirectory, "pairs.csv"), protocol.Pairs, scores);
 
         // Template protocol: images of a template grouped by media, faceness 1 (IJB aggregation).
         var rows = protocol.Templates.SelectMany(t => t.Samples.Select((sample, k) => (Template: t.Id, Media: t.Media[k], Feature: features[index[(t.Identity, sample)]]))).ToList();
@@ -215,6 +228,22 @@ public static class EvaluateCommand
         var templateScores = IjbTemplates.ScorePairs(templates,
             protocol.TemplatePairs.Select(p => p.TemplateA).ToArray(), protocol.TemplatePairs.Select(p => p.TemplateB).ToArray());
         report.AddVerification("SynthFace templates", VerificationMetrics.Evaluate(templateScores, protocol.TemplatePairs.Select(p => p.IsSame).ToArray()));
+    }
+
+    /// <summary>Every scored pair as CSV (identity_a, sample_a, identity_b, sample_b, stratum, kind, score), so a reader can slice the scores by pair kind.</summary>
+    private static void WritePairScores(string path, IReadOnlyList<SynthFaceVerificationPair> pairs, float[] scores)
+    {
+        OutputFile.WriteAtomically(path, temp =>
+        {
+            using var writer = new StreamWriter(temp);
+            writer.WriteLine("identity_a,sample_a,identity_b,sample_b,stratum,kind,score");
+            for (int k = 0; k < pairs.Count; k++)
+            {
+                var p = pairs[k];
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{p.IdentityA},{p.SampleA},{p.IdentityB},{p.SampleB},{p.Stratum},{p.Kind},{scores[k]:R}"));
+            }
+        });
     }
 
     private static void EvaluateFolder(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)

@@ -106,12 +106,24 @@ public sealed class EvaluateCommandTests
     {
         var report = Evaluate(model, "tiny", EvaluationProtocol.SynthFace, "synthface");
         var names = report["verification"]!.AsArray().Select(v => v!["name"]!.GetValue<string>()).ToArray();
-        CollectionAssert.AreEqual(new[] { "SynthFace (all pairs)", "SynthFace / EasyHQ", "SynthFace / HardHQ", "SynthFace / LQ", "SynthFace templates" }, names);
+        CollectionAssert.AreEqual(new[] { "SynthFace (all pairs)", "SynthFace / EasyHQ", "SynthFace / HardHQ", "SynthFace / LQ" }, names[..4]);
+        CollectionAssert.AreEqual(new[] { "SynthFace, random impostors / EasyHQ", "SynthFace, random impostors / HardHQ", "SynthFace, random impostors / LQ" }, names[4..7]);
+        Assert.AreEqual("SynthFace templates", names[^1]);
         foreach (var v in report["verification"]!.AsArray())
             Assert.IsTrue(v!["genuine"]!.GetValue<int>() > 0 && v["impostor"]!.GetValue<int>() > 0, v.ToJsonString()[..200]);
         var strataPairs = report["verification"]!.AsArray().Skip(1).Take(3).Sum(v => v!["genuine"]!.GetValue<int>() + v["impostor"]!.GetValue<int>());
         Assert.AreEqual(report["verification"]!.AsArray()[0]!["genuine"]!.GetValue<int>() + report["verification"]!.AsArray()[0]!["impostor"]!.GetValue<int>(), strataPairs,
             "the strata partition the pairs");
+
+        // pairs.csv: one row per pair with its stratum, kind and score; the random-impostor rows count its genuine and Impostor rows.
+        var rows = File.ReadAllLines(Path.Combine(root, "synthface", "pairs.csv"));
+        Assert.AreEqual("identity_a,sample_a,identity_b,sample_b,stratum,kind,score", rows[0]);
+        var fields = rows.Skip(1).Select(r => r.Split(',')).ToArray();
+        Assert.AreEqual(strataPairs, fields.Length);
+        var hardRandom = report["verification"]!.AsArray()[5]!;
+        Assert.AreEqual(fields.Count(f => f[4] == "HardHQ" && f[5] == "Genuine"), hardRandom["genuine"]!.GetValue<int>());
+        Assert.AreEqual(fields.Count(f => f[4] == "HardHQ" && f[5] == "Impostor"), hardRandom["impostor"]!.GetValue<int>());
+        Assert.IsTrue(fields.All(f => float.TryParse(f[6], System.Globalization.CultureInfo.InvariantCulture, out var c) && c is >= -1.0001f and <= 1.0001f));
     }
 
     [TestMethod]

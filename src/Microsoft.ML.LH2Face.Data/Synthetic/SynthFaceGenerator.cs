@@ -33,7 +33,7 @@ public sealed class SynthFaceGenerator
     public int ImageSize => _options.ImageSize;
 
     /// <summary>The parameters of identity <paramref name="identity"/>.</summary>
-    public SynthFaceIdentity GetIdentity(int identity) => SynthFaceIdentity.Create(_options.Seed, identity, _options.LookAlikeRate);
+    public SynthFaceIdentity GetIdentity(int identity) => SynthFaceIdentity.Create(_options.Seed, identity, _options.LookAlikeRate, _options.LookAlikeSpread);
 
     /// <summary>The nuisance factors of image <paramref name="sample"/> of identity <paramref name="identity"/> (no rendering).</summary>
     public SynthFaceFactors DrawFactors(int identity, int sample)

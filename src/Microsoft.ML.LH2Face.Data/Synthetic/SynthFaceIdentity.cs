@@ -5,14 +5,14 @@ namespace Microsoft.ML.LH2Face.Data.Synthetic;
 /// <summary>
 /// One SynthFace person: the unit values of every <see cref="SynthFaceTrait"/> and a set of skin marks
 /// (moles) at fixed places, drawn deterministically from (seed, identity index). A share of identities
-/// are look-alikes: every continuous trait of an earlier identity perturbed slightly (standard
-/// deviation <see cref="LookAlikeSpread"/>), discrete traits kept, marks drawn afresh. The marks and
-/// the small differences are what separate twins.
+/// are look-alikes: every continuous trait of an earlier identity perturbed (standard deviation
+/// <see cref="SynthFaceOptions.LookAlikeSpread"/>, default <see cref="DefaultLookAlikeSpread"/>), discrete
+/// traits kept, marks drawn afresh. The marks and the perturbation are what separate twins.
 /// </summary>
 public sealed class SynthFaceIdentity
 {
-    /// <summary>Standard deviation of the perturbation of a look-alike's unit traits.</summary>
-    public const double LookAlikeSpread = 0.06;
+    /// <summary>Default standard deviation of the perturbation of a look-alike's unit traits (two random identities differ by about 0.41 per trait).</summary>
+    public const double DefaultLookAlikeSpread = 0.06;
 
     private static readonly SynthFaceTrait[] Discrete = { SynthFaceTrait.FacialHairStyle, SynthFaceTrait.Glasses, SynthFaceTrait.Baldness };
     private readonly double[] _traits;
@@ -52,22 +52,25 @@ public sealed class SynthFaceIdentity
     /// <param name="seed">Identity-set seed; different seeds give disjoint sets of people.</param>
     /// <param name="index">Identity index, 0 or more.</param>
     /// <param name="lookAlikeRate">Probability that an identity (other than the first) is a look-alike of an earlier one.</param>
-    public static SynthFaceIdentity Create(int seed, int index, double lookAlikeRate)
+    /// <param name="lookAlikeSpread">Standard deviation of a look-alike's trait perturbation (0..1).</param>
+    public static SynthFaceIdentity Create(int seed, int index, double lookAlikeRate, double lookAlikeSpread = DefaultLookAlikeSpread)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         if (lookAlikeRate is < 0 or > 1)
             throw new ArgumentOutOfRangeException(nameof(lookAlikeRate), lookAlikeRate, "LookAlikeRate must be in [0, 1].");
+        if (lookAlikeSpread is < 0 or > 1 || double.IsNaN(lookAlikeSpread))
+            throw new ArgumentOutOfRangeException(nameof(lookAlikeSpread), lookAlikeSpread, "LookAlikeSpread must be in [0, 1].");
         var rng = new StableRandom(seed, 1, index);
         bool twin = index > 0 && rng.Chance(lookAlikeRate);
         int source = twin ? rng.Next(index) : -1;
         var traits = new double[TraitCount];
         if (twin)
         {
-            var sourceTraits = Create(seed, source, lookAlikeRate)._traits;
+            var sourceTraits = Create(seed, source, lookAlikeRate, lookAlikeSpread)._traits;
             for (int t = 0; t < traits.Length; t++)
                 traits[t] = Array.IndexOf(Discrete, (SynthFaceTrait)t) >= 0
                     ? sourceTraits[t]
-                    : Math.Clamp(sourceTraits[t] + LookAlikeSpread * rng.Gaussian(), 0, 1);
+                    : Math.Clamp(sourceTraits[t] + lookAlikeSpread * rng.Gaussian(), 0, 1);
         }
         else
         {

@@ -12,6 +12,12 @@ public sealed class SynthFaceOptions
     /// <summary>Share of identities that are look-alikes (perturbed twins) of an earlier identity.</summary>
     public double LookAlikeRate = 0.1;
 
+    /// <summary>
+    /// Standard deviation of a look-alike's trait perturbation, in unit trait values (two random people
+    /// differ by about 0.41 per trait). Smaller = closer twins = harder look-alike impostor pairs.
+    /// </summary>
+    public double LookAlikeSpread = SynthFaceIdentity.DefaultLookAlikeSpread;
+
     /// <summary>Share of images drawn from the hard distribution (large pose or strong expression).</summary>
     public double HardRate = 0.5;
 
@@ -33,6 +39,8 @@ public sealed class SynthFaceOptions
         if (ImageSize is < 32 or > 1024)
             throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "SynthFaceOptions.ImageSize must be in 32..1024 (112 for the ArcFace template).");
         CheckRate(LookAlikeRate, nameof(LookAlikeRate));
+        if (LookAlikeSpread is < 0 or > 1 || double.IsNaN(LookAlikeSpread))
+            throw new ArgumentOutOfRangeException(nameof(LookAlikeSpread), LookAlikeSpread, "SynthFaceOptions.LookAlikeSpread must be in [0, 1] (unit trait values).");
         CheckRate(HardRate, nameof(HardRate));
         CheckRate(OccluderRate, nameof(OccluderRate));
         CheckRate(LowQualityRate, nameof(LowQualityRate));
