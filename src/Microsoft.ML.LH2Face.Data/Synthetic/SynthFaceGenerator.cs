@@ -14,7 +14,20 @@ public sealed class SynthFaceGenerator
     private readonly ConcurrentDictionary<int, Lazy<Entry>> _cache = new();
     private readonly object _evictLock = new();
 
-    private sealed record Entry(SynthFaceModel Model, byte[] Frontal);
+    /// <summary>A cached identity: its model, and its frontal render made on first use (the image-only path never needs it).</summary>
+    private sealed class Entry(SynthFaceModel model, int size)
+    {
+        private readonly Lazy<byte[]> _frontal = new(() =>
+        {
+            var frontal = new byte[size * size * 3];
+            SynthFaceRenderer.Render(model, SynthFaceFactors.Neutral, size, frontal, null, new float[10]);
+            return frontal;
+        }, LazyThreadSafetyMode.ExecutionAndPublication);
+
+        public SynthFaceModel Model => model;
+
+        public byte[] Frontal => _frontal.Value;
+    }
 
     /// <summary>Share of the session's light azimuth that easy images keep (their light is also 0..40 degrees high, ambient at least 0.4).</summary>
     public const double EasyLightShare = 0.25;
@@ -172,12 +185,5 @@ public sealed class SynthFaceGenerator
         return lazy.Value;
     }
 
-    private Entry Build(int identity)
-    {
-        var model = new SynthFaceModel(GetIdentity(identity));
-        int size = _options.ImageSize;
-        var frontal = new byte[size * size * 3];
-        SynthFaceRenderer.Render(model, SynthFaceFactors.Neutral, size, frontal, null, new float[10]);
-        return new Entry(model, frontal);
-    }
+    private Entry Build(int identity) => new(new SynthFaceModel(GetIdentity(identity)), _options.ImageSize);
 }

@@ -12,7 +12,7 @@ namespace Microsoft.ML.LH2Face.Data.Synthetic;
 public sealed class SynthFaceIdentity
 {
     /// <summary>Default standard deviation of the perturbation of a look-alike's unit traits (two random identities differ by about 0.41 per trait).</summary>
-    public const double DefaultLookAlikeSpread = 0.06;
+    public const double DefaultLookAlikeSpread = 0.25;
 
     private static readonly SynthFaceTrait[] Discrete = { SynthFaceTrait.FacialHairStyle, SynthFaceTrait.Glasses, SynthFaceTrait.Baldness };
     private readonly double[] _traits;

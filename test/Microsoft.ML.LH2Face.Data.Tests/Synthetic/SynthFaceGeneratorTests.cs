@@ -57,11 +57,34 @@ public sealed class SynthFaceGeneratorTests
         var twin = g.GetIdentity(1);
         Assert.AreEqual(0, twin.LookAlikeOf);
         var source = g.GetIdentity(0);
+        // Perturbed by N(0, 0.25) per trait: about 0.2 apart on average, where two random people are 1/3 apart.
         double meanDiff = twin.Traits.Zip(source.Traits, (x, y) => Math.Abs(x - y)).Average();
-        Assert.IsLessThan(0.08, meanDiff);
-        Assert.IsGreaterThan(0.0, meanDiff);
+        Assert.AreEqual(0.25, SynthFaceIdentity.DefaultLookAlikeSpread);
+        Assert.IsLessThan(0.26, meanDiff);
+        Assert.IsGreaterThan(0.1, meanDiff);
         Assert.AreEqual(source[SynthFaceTrait.FacialHairStyle], twin[SynthFaceTrait.FacialHairStyle]);
         Assert.IsNull(g.GetIdentity(0).LookAlikeOf);
+    }
+
+    [TestMethod]
+    public void LookAlikeSpread_ScalesTheTwinsPerturbation()
+    {
+        // The same draws scaled: a trait that is not clamped moves exactly twice as far at twice the spread.
+        var near = new SynthFaceGenerator(new SynthFaceOptions { Seed = 3, LookAlikeRate = 1, LookAlikeSpread = 0.05 }).GetIdentity(1);
+        var far = new SynthFaceGenerator(new SynthFaceOptions { Seed = 3, LookAlikeRate = 1, LookAlikeSpread = 0.1 }).GetIdentity(1);
+        var source = new SynthFaceGenerator(new SynthFaceOptions { Seed = 3 }).GetIdentity(0);
+        int compared = 0;
+        for (int t = 0; t < SynthFaceIdentity.TraitCount; t++)
+        {
+            double dNear = near.Traits[t] - source.Traits[t], dFar = far.Traits[t] - source.Traits[t];
+            if (dNear == 0 || far.Traits[t] is 0 or 1)
+                continue; // a discrete trait, or clamped
+            Assert.AreEqual(2 * dNear, dFar, 1e-12, ((SynthFaceTrait)t).ToString());
+            compared++;
+        }
+        Assert.IsGreaterThan(30, compared);
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SynthFaceGenerator(new SynthFaceOptions { LookAlikeSpread = 1.5 }));
+        StringAssert.Contains(e.Message, "SynthFaceOptions.LookAlikeSpread must be in [0, 1]");
     }
 
     [TestMethod]
