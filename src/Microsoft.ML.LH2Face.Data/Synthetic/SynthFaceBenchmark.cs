@@ -20,10 +20,14 @@ public static class SynthFaceBenchmark
         var o = (options ?? new SynthFaceOptions()).Clone();
         int identitiesPerRun = (imagesPerRun + imagesPerIdentity - 1) / imagesPerIdentity;
         var rates = new List<double>();
+        var cpuRates = new List<double>();
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
         for (int r = -1; r < runs; r++)
         {
             var generator = new SynthFaceGenerator(o);
             int first = (r + 1) * identitiesPerRun;
+            process.Refresh();
+            var cpuStart = process.TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads };
             Parallel.For(0, threads, parallel, t =>
@@ -36,10 +40,20 @@ public static class SynthFaceBenchmark
                 }
             });
             double seconds = watch.Elapsed.TotalSeconds;
-            if (r >= 0) rates.Add(imagesPerRun / seconds / threads);
+            process.Refresh();
+            double cpuSeconds = (process.TotalProcessorTime - cpuStart).TotalSeconds;
+            if (r >= 0)
+            {
+                rates.Add(imagesPerRun / seconds / threads);
+                cpuRates.Add(imagesPerRun / Math.Max(cpuSeconds, 1e-6));
+            }
         }
-        var sorted = rates.Order().ToArray();
-        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        return new SynthFaceSpeed(median, rates, threads, o.ImageSize, imagesPerRun);
+        return new SynthFaceSpeed(Median(rates), rates, threads, o.ImageSize, imagesPerRun, Median(cpuRates), cpuRates);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

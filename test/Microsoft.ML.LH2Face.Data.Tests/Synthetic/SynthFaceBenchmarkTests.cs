@@ -13,6 +13,9 @@ public sealed class SynthFaceBenchmarkTests
         Assert.HasCount(3, speed.Runs);
         Assert.AreEqual(speed.Runs.Order().ElementAt(1), speed.ImagesPerSecondPerCore);
         Assert.IsGreaterThan(0.0, speed.ImagesPerSecondPerCore);
+        Assert.HasCount(3, speed.CpuRuns);
+        Assert.AreEqual(speed.CpuRuns.Order().ElementAt(1), speed.ImagesPerCpuSecond);
+        Assert.IsGreaterThan(0.0, speed.ImagesPerCpuSecond);
         Assert.AreEqual(56, speed.ImageSize);
         Assert.AreEqual(1, speed.Threads);
     }
