@@ -40,22 +40,23 @@ internal sealed class FaceLoss
         using var scope = NewDisposeScope();
         var (rows, sampledLabels) = PartialFcSampler.Sample(labels, head.ClassCount, sampleRate);
         var proxyRows = rows is null ? head.Proxies : head.Proxies.index_select(0, rows);
-        var normalised = functional.normalize(proxyRows, p: 2, dim: 1);
+        var inverseNorms = MarginHead.InverseNorms(proxyRows);
         bool needCosines = head.UsesCosines || negativeWeight != 0;
-        var cos = needCosines ? MarginHead.Cosines(embeddings, normalised) : null;
+        var cos = needCosines ? MarginHead.Cosines(embeddings, proxyRows, inverseNorms) : null;
         var logits = head.Logits(cos, embeddings, norms, sampledLabels, proxyRows);
         var targetCos = cos is not null
             ? cos.gather(1, sampledLabels.unsqueeze(1))
-            : (embeddings * normalised.index_select(0, sampledLabels)).sum(1, keepdim: true).clamp(-1 + MarginHead.CosineEpsilon, 1 - MarginHead.CosineEpsilon);
+            : ((embeddings * proxyRows.index_select(0, sampledLabels)).sum(1, keepdim: true) * inverseNorms.index_select(0, sampledLabels).unsqueeze(1))
+                .clamp(-1 + MarginHead.CosineEpsilon, 1 - MarginHead.CosineEpsilon);
 
         var terms = new List<(string Name, Tensor Value)> { ("cross_entropy", functional.cross_entropy(logits, sampledLabels)) };
         terms.AddRange(head.ExtraLosses(norms, targetCos));
         if (positiveWeight != 0)
-            terms.Add(("proxy_pps", ProxyLosses.PositiveSample(targetCos, sampledLabels, normalised.shape[0], alpha, delta) * positiveWeight));
+            terms.Add(("proxy_pps", ProxyLosses.PositiveSample(targetCos, sampledLabels, proxyRows.shape[0], alpha, delta) * positiveWeight));
         if (negativeWeight != 0)
             terms.Add(("proxy_pns", ProxyLosses.NegativeSample(cos!, sampledLabels, alpha, delta) * negativeWeight));
         if (proxyWeight != 0)
-            terms.Add(("proxy_pp", ProxyLosses.ProxyProxy(normalised, sampledLabels, alpha, delta) * proxyWeight));
+            terms.Add(("proxy_pp", ProxyLosses.ProxyProxy(proxyRows, inverseNorms, sampledLabels, alpha, delta) * proxyWeight));
 
         var total = terms[0].Value;
         for (int i = 1; i < terms.Count; i++)

@@ -1,5 +1,4 @@
 using static TorchSharp.torch;
-using static TorchSharp.torch.nn;
 
 namespace Microsoft.ML.LH2Face.Losses;
 
@@ -28,23 +27,26 @@ internal static class ProxyLosses
     public static Tensor NegativeSample(Tensor cosines, Tensor labels, double alpha, double delta)
     {
         using var scope = NewDisposeScope();
-        var positive = functional.one_hot(labels, cosines.shape[1]).to(ScalarType.Bool);
-        var e = (alpha * (cosines + delta)).exp().masked_fill(positive, 0);
+        // Zero the positive entries by a scatter: no [B, C'] mask is built (at 100k classes a one-hot is 100 MB).
+        var e = (alpha * (cosines + delta)).exp();
+        e = e.scatter(1, labels.unsqueeze(1), zeros(labels.shape[0], 1, e.dtype, e.device));
         return e.sum(0, keepdim: false).log1p().mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// L_pp = mean over the batch's proxies p of log(1 + sum_(q != p) exp(alpha (cos(p, q) + delta))), q over the (sampled)
-    /// normalised proxy rows [C', d]; the batch's proxies are the rows its labels index.
+    /// proxy rows [C', d] with inverse norms [C'] (see <see cref="MarginHead.InverseNorms"/>); the batch's proxies are the rows
+    /// its labels index.
     /// </summary>
-    public static Tensor ProxyProxy(Tensor normalisedProxies, Tensor labels, double alpha, double delta)
+    public static Tensor ProxyProxy(Tensor proxyRows, Tensor inverseNorms, Tensor labels, double alpha, double delta)
     {
         using var scope = NewDisposeScope();
-        long count = normalisedProxies.shape[0];
+        long count = proxyRows.shape[0];
         var batchRows = zeros(count, ScalarType.Bool, labels.device).index_fill(0, labels, true).nonzero().squeeze(1);
-        var cos = MarginHead.Cosines(normalisedProxies.index_select(0, batchRows), normalisedProxies);
-        var self = functional.one_hot(batchRows, count).to(ScalarType.Bool);
-        var e = (alpha * (cos + delta)).exp().masked_fill(self, 0);
+        var batchProxies = proxyRows.index_select(0, batchRows) * inverseNorms.index_select(0, batchRows).unsqueeze(1);
+        var cos = MarginHead.Cosines(batchProxies, proxyRows, inverseNorms);
+        var e = (alpha * (cos + delta)).exp();
+        e = e.scatter(1, batchRows.unsqueeze(1), zeros(batchRows.shape[0], 1, e.dtype, e.device));
         return e.sum(1, keepdim: false).log1p().mean().MoveToOuterDisposeScope();
     }
 }

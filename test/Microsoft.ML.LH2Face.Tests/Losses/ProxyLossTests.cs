@@ -97,7 +97,7 @@ public sealed class ProxyLossTests
             var target = cos.gather(1, lt.unsqueeze(1));
             Assert.AreEqual(expected.Pps, ProxyLosses.PositiveSample(target, lt, c, Alpha, Delta).item<double>(), 1e-9 * Math.Max(1, expected.Pps), "L_pps");
             Assert.AreEqual(expected.Pns, ProxyLosses.NegativeSample(cos, lt, Alpha, Delta).item<double>(), 1e-9 * Math.Max(1, expected.Pns), "L_pns");
-            Assert.AreEqual(expected.Pp, ProxyLosses.ProxyProxy(wt, lt, Alpha, Delta).item<double>(), 1e-9 * Math.Max(1, expected.Pp), "L_pp");
+            Assert.AreEqual(expected.Pp, ProxyLosses.ProxyProxy(wt * 2.5, MarginHead.InverseNorms(wt * 2.5), lt, Alpha, Delta).item<double>(), 1e-9 * Math.Max(1, expected.Pp), "L_pp");
         }
     }
 
@@ -113,7 +113,7 @@ public sealed class ProxyLossTests
         {
             ProxyLosses.PositiveSample(cos.gather(1, labels.unsqueeze(1)), labels, 50, Alpha, Delta),
             ProxyLosses.NegativeSample(cos, labels, Alpha, Delta),
-            ProxyLosses.ProxyProxy(w, labels, Alpha, Delta),
+            ProxyLosses.ProxyProxy(w, MarginHead.InverseNorms(w), labels, Alpha, Delta),
         })
         {
             Assert.IsTrue(float.IsFinite(value.item<float>()));
