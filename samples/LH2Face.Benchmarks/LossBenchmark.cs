@@ -12,13 +12,14 @@ namespace LH2Face.Benchmarks;
 /// Step time (forward + backward) of each head with its loss terms on random 512-d features, batch 128, for 10k and 100k
 /// identities: no backbone and no optimiser step, so it measures the loss code alone. Every configuration runs once per round,
 /// rounds interleave the configurations (so load on a shared machine hits all alike), and each time is the median over rounds
-/// of the mean of a few steps. Ratios are to ArcFace (all classes) at the same identity count in the same run.
+/// of the mean of a few steps. The ratio to ArcFace (all classes, same identity count) is the median over rounds of the ratio
+/// within the round, which drifting load on a shared machine disturbs less than a ratio of medians.
 /// </summary>
 internal static class LossBenchmark
 {
     private sealed record Case(string Name, LH2FaceTrainer.Options Options);
 
-    private sealed record Result(string Name, int Classes, double SampleRate, double MedianMs, double RatioToArcFace, double[] RunsMs);
+    private sealed record Result(string Name, int Classes, double SampleRate, double MedianMs, double RatioToArcFace, double[] RunsMs, double[] RoundRatios);
 
     public static int Run(ReadOnlySpan<string> args)
     {
@@ -49,9 +50,9 @@ internal static class LossBenchmark
             results.AddRange(Measure(Cases(dim, sampleRate), classes, batch, dim, runs, steps));
 
         Console.WriteLine();
-        Console.WriteLine($"{"loss",-44} {"classes",8} {"sample",6} {"median ms",10} {"x ArcFace",9}");
+        Console.WriteLine($"{"loss",-44} {"classes",8} {"sample",6} {"median ms",10} {"x ArcFace",9}  per-round ratios");
         foreach (var r in results)
-            Console.WriteLine($"{r.Name,-44} {r.Classes,8} {r.SampleRate,6:0.##} {r.MedianMs,10:F1} {r.RatioToArcFace,9:F2}");
+            Console.WriteLine($"{r.Name,-44} {r.Classes,8} {r.SampleRate,6:0.##} {r.MedianMs,10:F1} {r.RatioToArcFace,9:F2}  {string.Join(" ", r.RoundRatios.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)))}");
         if (outFile is not null)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
@@ -106,11 +107,10 @@ internal static class LossBenchmark
             }
             Console.WriteLine($"  round {round}{(round == 0 ? " (warm-up)" : "")}: " + string.Join(", ", cases.Select((c, i) => $"{Short(c.Name)} {(round == 0 ? 0 : times[i][^1]):F0}")));
         }
-        double arcFace = Median(times[0]);
         for (int c = 0; c < cases.Count; c++)
         {
-            double median = Median(times[c]);
-            yield return new Result(cases[c].Name, classes, cases[c].Options.SampleRate, median, median / arcFace, times[c].ToArray());
+            var ratios = times[c].Select((t, round) => t / times[0][round]).ToList();
+            yield return new Result(cases[c].Name, classes, cases[c].Options.SampleRate, Median(times[c]), Median(ratios), times[c].ToArray(), ratios.ToArray());
         }
         foreach (var head in heads)
             head.Dispose();
