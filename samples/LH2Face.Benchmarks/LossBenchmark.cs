@@ -82,7 +82,7 @@ internal static class LossBenchmark
             new("LH2Face L_vMF + g (no proxy losses)", Preset(LH2FaceLossPreset.ArcFace, o => o.Head = LH2FaceHead.LH2Face)),
             new("LH2Face full (L_vMF + g + pps + pns + pp)", Preset(LH2FaceLossPreset.LH2Face)),
             new("LH2Face full, VmfNll norm control", Preset(LH2FaceLossPreset.LH2Face, o => o.NormControl = LH2FaceNormControl.VmfNll)),
-            new("LH2Face full, AdaFace margin", Preset(LH2FaceLossPreset.LH2Face, o => o.MarginFunction = LH2FaceMarginFunction.AdaFace)),
+            new($"LH2Face full, proxy terms on {sampleRate:0.##} of proxies", Preset(LH2FaceLossPreset.LH2Face, o => o.ProxySampleRate = rate)),
             new($"ArcFace, Partial FC {sampleRate:0.##}", Preset(LH2FaceLossPreset.ArcFace, o => o.SampleRate = rate)),
             new($"LH2Face full, Partial FC {sampleRate:0.##}", Preset(LH2FaceLossPreset.LH2Face, o => o.SampleRate = rate)),
         };

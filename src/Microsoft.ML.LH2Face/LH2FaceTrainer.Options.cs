@@ -118,6 +118,13 @@ public sealed partial class LH2FaceTrainer
         /// </summary>
         public float SampleRate = 1f;
 
+        /// <summary>
+        /// The fraction of identities whose proxies L_pns and L_pp see (every class of the batch always included), drawn from the
+        /// classes <see cref="SampleRate"/> keeps: METHOD.md's "restrict to the batch's proxies plus a sampled set of negatives".
+        /// 1 uses all; L_pp then costs as much as the head itself (a second [batch proxies x C] product), 0.1 about a tenth of it.
+        /// </summary>
+        public float ProxySampleRate = 1f;
+
         // ---- Optimisation ----
 
         /// <summary>Number of passes over the training data.</summary>

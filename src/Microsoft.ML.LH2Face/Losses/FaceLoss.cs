@@ -11,13 +11,14 @@ internal sealed record LossOutput(Tensor Total, IReadOnlyList<(string Name, Tens
 
 /// <summary>
 /// L_FR of METHOD.md: the head's cross-entropy (L_vMF for the LH2Face head), the head's own terms (norm control), and the
-/// proxy losses L_pps, L_pns, L_pp sharing the head's proxies, all over one Partial-FC sample of the classes. The cosine
-/// matrix is computed once and shared by the head and L_pns. The head is an injected piece, as insightface's Partial FC
-/// takes its margin head.
+/// proxy losses L_pps, L_pns, L_pp sharing the head's proxies, all over one Partial-FC sample of the classes (SampleRate), with
+/// L_pns and L_pp on a further sub-sample (ProxySampleRate). The cosine matrix is computed once and shared by the head and
+/// L_pns. The head is an injected piece, as insightface's Partial FC takes its margin head.
 /// </summary>
 internal sealed class FaceLoss
 {
     private readonly double sampleRate;
+    private readonly double proxySampleRate;
     private readonly double alpha;
     private readonly double delta;
     private readonly double positiveWeight;
@@ -27,6 +28,7 @@ internal sealed class FaceLoss
     public FaceLoss(LH2FaceTrainer.Options options)
     {
         sampleRate = options.SampleRate;
+        proxySampleRate = options.ProxySampleRate;
         alpha = options.ProxyAlpha;
         delta = options.ProxyDelta;
         positiveWeight = options.ProxyPositiveSampleWeight;
@@ -53,10 +55,18 @@ internal sealed class FaceLoss
         terms.AddRange(head.ExtraLosses(norms, targetCos));
         if (positiveWeight != 0)
             terms.Add(("proxy_pps", ProxyLosses.PositiveSample(targetCos, sampledLabels, proxyRows.shape[0], alpha, delta) * positiveWeight));
-        if (negativeWeight != 0)
-            terms.Add(("proxy_pns", ProxyLosses.NegativeSample(cos!, sampledLabels, alpha, delta) * negativeWeight));
-        if (proxyWeight != 0)
-            terms.Add(("proxy_pp", ProxyLosses.ProxyProxy(proxyRows, inverseNorms, sampledLabels, alpha, delta) * proxyWeight));
+        if (negativeWeight != 0 || proxyWeight != 0)
+        {
+            // L_pns and L_pp see a sub-sample of the head's rows (ProxySampleRate of all identities); it keeps every batch class.
+            var (subRows, subLabels) = PartialFcSampler.Sample(sampledLabels, proxyRows.shape[0], proxySampleRate / Math.Min(sampleRate, 1.0));
+            var subCos = subRows is null || cos is null ? cos : cos.index_select(1, subRows);
+            var subProxies = subRows is null ? proxyRows : proxyRows.index_select(0, subRows);
+            var subInverseNorms = subRows is null ? inverseNorms : inverseNorms.index_select(0, subRows);
+            if (negativeWeight != 0)
+                terms.Add(("proxy_pns", ProxyLosses.NegativeSample(subCos!, subLabels, alpha, delta) * negativeWeight));
+            if (proxyWeight != 0)
+                terms.Add(("proxy_pp", ProxyLosses.ProxyProxy(subProxies, subInverseNorms, subLabels, alpha, delta) * proxyWeight));
+        }
 
         var total = terms[0].Value;
         for (int i = 1; i < terms.Count; i++)

@@ -59,6 +59,7 @@ internal static class LossConfiguration
         };
         if (o.ProxyPositiveSampleWeight != 0 || o.ProxyNegativeSampleWeight != 0 || o.ProxyProxyWeight != 0)
         {
+            value["proxy_sample_rate"] = o.ProxySampleRate;
             value["proxy_alpha"] = o.ProxyAlpha;
             value["proxy_delta"] = o.ProxyDelta;
         }

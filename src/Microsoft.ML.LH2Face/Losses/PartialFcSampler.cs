@@ -12,7 +12,8 @@ internal static class PartialFcSampler
     /// <summary>The sampled proxy rows (ascending; null when every class is used) and the labels re-indexed into them.</summary>
     public static (Tensor? Rows, Tensor Labels) Sample(Tensor labels, long classCount, double sampleRate)
     {
-        long wanted = (long)Math.Ceiling(sampleRate * classCount);
+        // Rounded first: a float option 0.3f is 0.30000001, and ceil(0.30000001 x 20) would be 7, not 6.
+        long wanted = (long)Math.Ceiling(Math.Round(sampleRate * classCount, 4));
         if (sampleRate >= 1 || wanted >= classCount)
             return (null, labels);
         using var scope = NewDisposeScope();

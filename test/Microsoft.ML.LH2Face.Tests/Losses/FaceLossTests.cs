@@ -201,6 +201,29 @@ public sealed class FaceLossTests
     }
 
     [TestMethod]
+    public void Compute_WithProxySampleRate_ProxyTermsUseTheSubSampleAndTheHeadAllClasses()
+    {
+        var options = Options(LH2FaceHead.CosFace, o => { o.ProxySampleRate = 0.3f; o.ProxyPositiveSampleWeight = 0; });
+        using var head = HeadFactory.Create(options, 20);
+        using var scope = NewDisposeScope();
+        random.manual_seed(6);
+        var (x, n) = FaceNetwork.Split(randn(5, 3));
+        var labels = tensor(new long[] { 2, 9, 9, 15, 0 });
+        random.manual_seed(42);
+        var output = new FaceLoss(options).Compute(head, x, n, labels);
+        random.manual_seed(42);
+        var (rows, mapped) = PartialFcSampler.Sample(labels, 20, 0.3f);
+        Assert.AreEqual(6, rows!.shape[0], "ceil(0.3 x 20), also when 0.3 comes as a float");
+
+        var inverse = MarginHead.InverseNorms(head.Proxies);
+        var cos = MarginHead.Cosines(x, head.Proxies, inverse);
+        Assert.AreEqual(nn.functional.cross_entropy(head.forward(x, n, labels), labels).item<float>(), output.Terms[0].Value.item<float>(), 1e-5, "the head sees every class");
+        Assert.AreEqual(ProxyLosses.NegativeSample(cos.index_select(1, rows), mapped, 32, 0.1).item<float>(), output.Terms[1].Value.item<float>(), 1e-5, "L_pns over the sub-sample");
+        var sub = head.Proxies.index_select(0, rows);
+        Assert.AreEqual(ProxyLosses.ProxyProxy(sub, MarginHead.InverseNorms(sub), mapped, 32, 0.1).item<float>(), output.Terms[2].Value.item<float>(), 1e-5, "L_pp over the sub-sample");
+    }
+
+    [TestMethod]
     public void RunningStatistics_SurviveSaveAndLoadWithTheNetwork()
     {
         var options = new LH2FaceTrainer.Options { Backbone = LH2FaceBackbone.Compact, InputSize = 32, EmbeddingSize = 8, MarginFunction = LH2FaceMarginFunction.AdaFace };
