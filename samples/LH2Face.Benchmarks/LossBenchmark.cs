@@ -39,7 +39,8 @@ internal static class LossBenchmark
                 case "--sample-rate": sampleRate = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--classes": classCounts = value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--out": outFile = value; break;
-                default: throw new ArgumentException($"Unknown option '{args[i]}': use --runs, --steps, --classes, --batch, --dim, --sample-rate or --out.");
+                case "--threads": set_num_threads(int.Parse(value, CultureInfo.InvariantCulture)); break;
+                default: throw new ArgumentException($"Unknown option '{args[i]}': use --runs, --steps, --classes, --batch, --dim, --sample-rate, --threads or --out.");
             }
         }
 
