@@ -44,6 +44,7 @@ internal static class InputValidation
         Require(o.StepMilestones is not null, nameof(o.StepMilestones), "must not be null");
         Require(Enum.IsDefined(o.Backbone), nameof(o.Backbone), $"'{o.Backbone}' is unknown");
         Require(Enum.IsDefined(o.Head), nameof(o.Head), $"'{o.Head}' is unknown");
+        Losses.LossOptionsValidation.Check(o);
     }
 
     private static void Require(bool ok, string option, string problem)

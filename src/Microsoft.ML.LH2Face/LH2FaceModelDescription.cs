@@ -17,13 +17,8 @@ internal sealed class LH2FaceModelDescription
         EmbeddingSize = options.EmbeddingSize;
         InputSize = options.InputSize;
         Backbone = options.Backbone;
-        Head = options.Head switch
-        {
-            LH2FaceHead.LH2Face => $"LH2Face(margin={options.MarginFunction}, coefficient={options.MarginCoefficient}, kappa=[{options.KappaMin},{options.KappaMax}], norm={options.NormControl}, lambda_g={options.NormRegularisationWeight})",
-            LH2FaceHead.ArcFace => $"ArcFace(s={options.Scale}, m={options.ArcFaceMargin})",
-            LH2FaceHead.CosFace => $"CosFace(s={options.Scale}, m={options.CosFaceMargin})",
-            _ => options.Head.ToString(),
-        };
+        Head = Losses.LossConfiguration.DescribeHead(options);
+        Loss = Losses.LossConfiguration.ToJson(options);
         ClassCount = classCount;
         Summary = summary;
     }
@@ -35,6 +30,9 @@ internal sealed class LH2FaceModelDescription
     public LH2FaceBackbone Backbone { get; }
 
     public string Head { get; }
+
+    /// <summary>The effective loss configuration (JSON).</summary>
+    public string Loss { get; }
 
     public int ClassCount { get; }
 
@@ -59,6 +57,7 @@ internal sealed class LH2FaceModelDescription
             [OnnxMetadata.InputSize] = $"{InputSize}x{InputSize}",
             [OnnxMetadata.Normalisation] = Normalisation,
             [OnnxMetadata.Head] = Head,
+            [OnnxMetadata.Loss] = Loss,
             [OnnxMetadata.TrainingSummary] = JsonSerializer.Serialize(summary),
         };
     }

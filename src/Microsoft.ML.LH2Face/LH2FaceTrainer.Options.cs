@@ -6,7 +6,7 @@ public sealed partial class LH2FaceTrainer
     /// Every setting of the LH2Face trainer, with its default. Defaults follow insightface arcface_torch
     /// and the LH2Face specification (METHOD.md) unless said otherwise.
     /// </summary>
-    public sealed class Options
+    public sealed partial class Options
     {
         // ---- Columns ----
 
@@ -38,7 +38,7 @@ public sealed partial class LH2FaceTrainer
 
         // ---- Head and loss ----
 
-        /// <summary>Classification head.</summary>
+        /// <summary>Classification head. <see cref="ApplyPreset"/> sets the head with the loss terms that belong to it.</summary>
         public LH2FaceHead Head = LH2FaceHead.LH2Face;
 
         /// <summary>Logit scale s of ArcFace and CosFace (both papers: 64).</summary>
@@ -53,26 +53,77 @@ public sealed partial class LH2FaceTrainer
         /// <summary>LH2Face margin function (METHOD.md section 2).</summary>
         public LH2FaceMarginFunction MarginFunction = LH2FaceMarginFunction.Literal;
 
-        /// <summary>LH2Face margin coefficient: m = 0.35 * mu_kappa (paper summaries).</summary>
+        /// <summary>LH2Face margin coefficient m: M = m * mu_kappa (Literal, paper summaries: 0.35), the cosine margin of QualityScaled, and AdaFace's m in the AdaFace margin function.</summary>
         public float MarginCoefficient = 0.35f;
 
-        /// <summary>Lower clamp of kappa used as the logit scale (MagFace l_a = 10).</summary>
+        /// <summary>Lower clamp of kappa used as the logit scale; also MagFace's l_a (MagFace: 10).</summary>
         public float KappaMin = 10f;
 
-        /// <summary>Upper clamp of kappa used as the logit scale (MagFace u_a = 110).</summary>
+        /// <summary>Upper clamp of kappa used as the logit scale; also MagFace's u_a (MagFace: 110).</summary>
         public float KappaMax = 110f;
 
-        /// <summary>EMA momentum of the running mean feature norm mu_kappa (METHOD.md: 0.01, as AdaFace's t_alpha).</summary>
+        /// <summary>EMA momentum of the running norm statistics: mu_kappa of LH2Face and AdaFace's t_alpha (METHOD.md, AdaFace: 0.01).</summary>
         public float NormMomentum = 0.01f;
 
         /// <summary>Initial mu_kappa (METHOD.md: 20).</summary>
         public float InitialMeanNorm = 20f;
 
-        /// <summary>How the feature norm is kept bounded.</summary>
+        /// <summary>How the LH2Face head keeps the feature norm bounded.</summary>
         public LH2FaceNormControl NormControl = LH2FaceNormControl.Regulariser;
 
-        /// <summary>lambda_g of the norm regulariser (MagFace: 35).</summary>
+        /// <summary>lambda_g of the norm regulariser g of LH2Face (Regulariser norm control) and of MagFace (MagFace: 35).</summary>
         public float NormRegularisationWeight = 35f;
+
+        /// <summary>Weight of the vMF negative log-likelihood under the VmfNll norm control (METHOD.md is silent; 1).</summary>
+        public float VmfNllWeight = 1f;
+
+        /// <summary>n of the vMF normaliser log C_n (0 = <see cref="EmbeddingSize"/>; METHOD.md notes the paper may use e.g. 256 with d = 512).</summary>
+        public int VmfDimension;
+
+        /// <summary>AdaFace margin m (AdaFace: 0.4).</summary>
+        public float AdaFaceMargin = 0.4f;
+
+        /// <summary>AdaFace h, how far the batch-normalised norm moves the margins; also used by the AdaFace margin function of LH2Face (AdaFace: 0.333).</summary>
+        public float AdaFaceH = 0.333f;
+
+        /// <summary>MagFace l_m, the margin at norm KappaMin (MagFace: 0.45).</summary>
+        public float MagFaceMarginMin = 0.45f;
+
+        /// <summary>MagFace u_m, the margin at norm KappaMax (MagFace: 0.8).</summary>
+        public float MagFaceMarginMax = 0.8f;
+
+        // ---- Proxy losses and class-centre sampling (METHOD.md section 3) ----
+
+        /// <summary>Weight lambda_pps of the proxy-to-positive-sample loss L_pps (METHOD.md: 1; 0 turns it off).</summary>
+        public float ProxyPositiveSampleWeight = 1f;
+
+        /// <summary>Weight lambda_pns of the proxy-to-negative-sample loss L_pns (METHOD.md: 1; 0 turns it off).</summary>
+        public float ProxyNegativeSampleWeight = 1f;
+
+        /// <summary>Weight lambda_pp of the proxy-to-proxy loss L_pp (METHOD.md: 1; 0 turns it off).</summary>
+        public float ProxyProxyWeight = 1f;
+
+        /// <summary>Scale alpha of the Proxy-Anchor losses (Proxy-Anchor: 32).</summary>
+        public float ProxyAlpha = 32f;
+
+        /// <summary>Margin delta of the Proxy-Anchor losses (Proxy-Anchor: 0.1).</summary>
+        public float ProxyDelta = 0.1f;
+
+        /// <summary>Learning rate of the proxies W relative to the rest of the network (Proxy-Anchor: 100; insightface: 1).</summary>
+        public float ProxyLearningRateMultiplier = 1f;
+
+        /// <summary>
+        /// Partial-FC class-centre sampling: the fraction of identities whose proxies take part in a step (every class of the
+        /// batch, plus random others up to SampleRate x identities). 1 uses all; 0.1 is insightface's choice for millions of identities.
+        /// </summary>
+        public float SampleRate = 1f;
+
+        /// <summary>
+        /// The fraction of identities whose proxies L_pns and L_pp see (every class of the batch always included), drawn from the
+        /// classes <see cref="SampleRate"/> keeps: METHOD.md's "restrict to the batch's proxies plus a sampled set of negatives".
+        /// 1 uses all; L_pp then costs as much as the head itself (a second [batch proxies x C] product), 0.1 about a tenth of it.
+        /// </summary>
+        public float ProxySampleRate = 1f;
 
         // ---- Optimisation ----
 
@@ -146,5 +197,51 @@ public sealed partial class LH2FaceTrainer
 
         /// <summary>Cancels training between steps (Fit then throws <see cref="OperationCanceledException"/>).</summary>
         public CancellationToken CancellationToken;
+
+        /// <summary>New options with <paramref name="preset"/> applied to the defaults.</summary>
+        public static Options FromPreset(LH2FaceLossPreset preset) => new Options().ApplyPreset(preset);
+
+        /// <summary>
+        /// Sets the loss options of a named method and leaves every other option alone. Only what differs from the defaults
+        /// (which are LH2Face's) is set: the baselines pick their head and turn the three proxy losses off; their own
+        /// hyperparameters (Scale, ArcFaceMargin, CosFaceMargin, AdaFace*, MagFace*, KappaMin/Max as l_a/u_a,
+        /// NormRegularisationWeight as lambda_g) already default to the published values.
+        /// </summary>
+        /// <returns>These options, for chaining.</returns>
+        public Options ApplyPreset(LH2FaceLossPreset preset)
+        {
+            switch (preset)
+            {
+                case LH2FaceLossPreset.LH2Face:
+                    Head = LH2FaceHead.LH2Face;
+                    ProxyPositiveSampleWeight = ProxyNegativeSampleWeight = ProxyProxyWeight = 1f;
+                    break;
+                case LH2FaceLossPreset.ArcFace:
+                    SetBaseline(LH2FaceHead.ArcFace);
+                    break;
+                case LH2FaceLossPreset.CosFace:
+                    SetBaseline(LH2FaceHead.CosFace);
+                    break;
+                case LH2FaceLossPreset.AdaFace:
+                    SetBaseline(LH2FaceHead.AdaFace);
+                    break;
+                case LH2FaceLossPreset.MagFace:
+                    SetBaseline(LH2FaceHead.MagFace);
+                    break;
+                case LH2FaceLossPreset.Softmax:
+                    SetBaseline(LH2FaceHead.Softmax);
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(preset), preset,
+                        $"Unknown loss preset '{preset}': use one of {string.Join(", ", Enum.GetNames<LH2FaceLossPreset>())}.");
+            }
+            return this;
+        }
+
+        private void SetBaseline(LH2FaceHead head)
+        {
+            Head = head;
+            ProxyPositiveSampleWeight = ProxyNegativeSampleWeight = ProxyProxyWeight = 0f;
+        }
     }
 }

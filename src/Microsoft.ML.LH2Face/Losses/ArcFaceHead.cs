@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.LH2Face.Losses;
 
-/// <summary>ArcFace: logits s * cos(theta + m) at the target, s * cos elsewhere (easy_margin off).</summary>
+/// <summary>ArcFace (Deng et al., CVPR 2019): logits s * cos(theta + m) at the target, s * cos elsewhere (easy_margin off).</summary>
 internal sealed class ArcFaceHead : MarginHead
 {
     private readonly double scale;
@@ -15,15 +15,13 @@ internal sealed class ArcFaceHead : MarginHead
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor embeddings, Tensor norms, Tensor labels)
+    public override Tensor Logits(Tensor? cosines, Tensor embeddings, Tensor norms, Tensor labels, Tensor proxyRows)
     {
         using var scope = NewDisposeScope();
-        var cos = Cosines(embeddings);
-        var theta = cos.clamp(-1 + AcosEpsilon, 1 - AcosEpsilon).acos();
-        // Beyond theta + m = pi, cos(theta + m) stops decreasing: use the original ArcFace
-        // fallback cos - m sin m there so the target logit stays monotonic in theta.
-        var withMargin = where(theta + margin < Math.PI, (theta + margin).cos(), cos - margin * Math.Sin(margin));
-        var logits = where(TargetMask(labels, ClassCount), withMargin, cos) * scale;
-        return logits.MoveToOuterDisposeScope();
+        var cos = cosines!;
+        var target = AddAngularMargin(TargetCosines(cos, labels), tensor(margin, cos.dtype, cos.device));
+        return (WithTargets(cos, labels, target) * scale).MoveToOuterDisposeScope();
     }
+
+    public override Tensor? LogitScale(Tensor norms) => tensor(scale, norms.dtype, norms.device);
 }

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.LH2Face.Losses;
 
-/// <summary>CosFace: logits s * (cos - m) at the target, s * cos elsewhere.</summary>
+/// <summary>CosFace (Wang et al., CVPR 2018): logits s * (cos - m) at the target, s * cos elsewhere.</summary>
 internal sealed class CosFaceHead : MarginHead
 {
     private readonly double scale;
@@ -15,11 +15,12 @@ internal sealed class CosFaceHead : MarginHead
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor embeddings, Tensor norms, Tensor labels)
+    public override Tensor Logits(Tensor? cosines, Tensor embeddings, Tensor norms, Tensor labels, Tensor proxyRows)
     {
         using var scope = NewDisposeScope();
-        var cos = Cosines(embeddings);
-        var logits = (cos - TargetMask(labels, ClassCount).to(cos.dtype) * margin) * scale;
-        return logits.MoveToOuterDisposeScope();
+        var cos = cosines!;
+        return (WithTargets(cos, labels, TargetCosines(cos, labels) - margin) * scale).MoveToOuterDisposeScope();
     }
+
+    public override Tensor? LogitScale(Tensor norms) => tensor(scale, norms.dtype, norms.device);
 }

@@ -10,8 +10,11 @@ internal static class HeadFactory
             LH2FaceHead.LH2Face => new VmfUamHead(classCount, options.EmbeddingSize, options),
             LH2FaceHead.ArcFace => new ArcFaceHead(classCount, options.EmbeddingSize, options.Scale, options.ArcFaceMargin),
             LH2FaceHead.CosFace => new CosFaceHead(classCount, options.EmbeddingSize, options.Scale, options.CosFaceMargin),
+            LH2FaceHead.Softmax => new SoftmaxHead(classCount, options.EmbeddingSize),
+            LH2FaceHead.AdaFace => new AdaFaceHead(classCount, options.EmbeddingSize, options),
+            LH2FaceHead.MagFace => new MagFaceHead(classCount, options.EmbeddingSize, options),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Head,
-                $"Unknown head '{options.Head}': use one of {string.Join(", ", Enum.GetNames<LH2FaceHead>())}."),
+                $"LH2FaceTrainer.Options.Head '{options.Head}' is unknown: use one of {string.Join(", ", Enum.GetNames<LH2FaceHead>())}."),
         };
     }
 }

@@ -11,6 +11,15 @@ public enum LH2FaceHead
 
     /// <summary>CosFace (Wang et al., CVPR 2018): s * (cos - m) for the target class.</summary>
     CosFace,
+
+    /// <summary>Plain softmax over z W^T: unnormalised features and proxies, no bias, no margin.</summary>
+    Softmax,
+
+    /// <summary>AdaFace (Kim et al., CVPR 2022): s * (cos(theta + g_angle) - g_add), margins driven by the batch-normalised feature norm.</summary>
+    AdaFace,
+
+    /// <summary>MagFace (Meng et al., CVPR 2021): s * cos(theta + m(a)) with a margin rising with the clamped norm a, plus the regulariser g(a).</summary>
+    MagFace,
 }
 
 /// <summary>The Uncertainty-Aware Margin function M_i of the LH2Face head (METHOD.md section 2).</summary>
@@ -21,6 +30,12 @@ public enum LH2FaceMarginFunction
 
     /// <summary>M_i = kappa_i' * 0.35 * clamp(kappa_i / mu_kappa, 0, 2): confident (high-norm) samples get a larger cosine margin.</summary>
     QualityScaled,
+
+    /// <summary>
+    /// AdaFace's margins in the vMF logit: target kappa_i' * (cos(theta + g_angle) - g_add), g_angle = -m z_i, g_add = m z_i + m,
+    /// z_i = clip(h (kappa_i - mu_kappa) / (sigma_kappa + 1e-3), -1, 1) with m = MarginCoefficient and h = AdaFaceH.
+    /// </summary>
+    AdaFace,
 }
 
 /// <summary>How the LH2Face head keeps the feature norm kappa from growing without bound.</summary>
@@ -31,4 +46,33 @@ public enum LH2FaceNormControl
 
     /// <summary>Uses kappa as the logit scale without a gradient through it.</summary>
     Detach,
+
+    /// <summary>
+    /// Adds VmfNllWeight * mean_i(-log C_n(kappa_i) - kappa_i cos_iy) (cosine detached), the vMF negative log-likelihood of the
+    /// sample under its class: its gradient A_n(kappa) - cos_iy pulls kappa to the concentration that fits the alignment, so the
+    /// norm becomes a calibrated uncertainty.
+    /// </summary>
+    VmfNll,
+}
+
+/// <summary>A named set of loss options (head, margins, terms) for <see cref="LH2FaceTrainer.Options.ApplyPreset"/>.</summary>
+public enum LH2FaceLossPreset
+{
+    /// <summary>The LH2Face defaults: L_vMF with the literal UAM margin, MagFace's norm regulariser and the three proxy losses.</summary>
+    LH2Face,
+
+    /// <summary>ArcFace s = 64, m = 0.5 alone (no proxy losses).</summary>
+    ArcFace,
+
+    /// <summary>CosFace s = 64, m = 0.35 alone.</summary>
+    CosFace,
+
+    /// <summary>AdaFace s = 64, m = 0.4, h = 0.333, t_alpha = 0.01 alone.</summary>
+    AdaFace,
+
+    /// <summary>MagFace s = 64, l_a = 10, u_a = 110, l_m = 0.45, u_m = 0.8, lambda_g = 35 alone.</summary>
+    MagFace,
+
+    /// <summary>Plain softmax alone.</summary>
+    Softmax,
 }

@@ -6,17 +6,23 @@ namespace Microsoft.ML.LH2Face.Losses;
 /// The LH2Face L_vMF head with the Uncertainty-Aware Margin (METHOD.md sections 1-2).
 /// logit_ij = kappa_i' cos_ij; at the target, kappa_i' cos_iy - M_i, with kappa_i' = clamp(||z_i||,
 /// KappaMin, KappaMax). The vMF normaliser log C_n(kappa_i) is the same for every class of sample i and
-/// cancels in the softmax, so it is not computed here. mu_kappa, the running mean feature norm, is a
-/// buffer (saved with the weights) updated in training mode with momentum 0.01 from an initial 20.
+/// cancels in the softmax, so the logits leave it out; it enters through the VmfNll norm control.
+/// mu_kappa, the running mean feature norm, is a buffer (saved with the weights) updated in training mode
+/// with momentum 0.01 from an initial 20; the AdaFace margin function also keeps the running standard
+/// deviation (initial 100, as AdaFace).
 /// </summary>
 internal sealed class VmfUamHead : MarginHead
 {
     private readonly Tensor mean_norm;
+    private readonly Tensor std_norm;
     private readonly double kappaMin;
     private readonly double kappaMax;
     private readonly double marginCoefficient;
+    private readonly double adaFaceH;
     private readonly double normMomentum;
     private readonly double normRegularisationWeight;
+    private readonly double nllWeight;
+    private readonly int vmfDimension;
     private readonly LH2FaceMarginFunction marginFunction;
     private readonly LH2FaceNormControl normControl;
 
@@ -25,48 +31,78 @@ internal sealed class VmfUamHead : MarginHead
         kappaMin = options.KappaMin;
         kappaMax = options.KappaMax;
         marginCoefficient = options.MarginCoefficient;
+        adaFaceH = options.AdaFaceH;
         normMomentum = options.NormMomentum;
         normRegularisationWeight = options.NormRegularisationWeight;
+        nllWeight = options.VmfNllWeight;
+        vmfDimension = options.VmfDimension > 0 ? options.VmfDimension : embeddingSize;
         marginFunction = options.MarginFunction;
         normControl = options.NormControl;
         mean_norm = tensor(options.InitialMeanNorm);
+        std_norm = tensor(100f);
         RegisterComponents();
     }
 
     /// <summary>The running mean feature norm mu_kappa.</summary>
     public float MeanNorm => mean_norm.item<float>();
 
-    public override Tensor forward(Tensor embeddings, Tensor norms, Tensor labels)
+    /// <summary>The running standard deviation of the feature norm (used by the AdaFace margin function).</summary>
+    public float StdNorm => std_norm.item<float>();
+
+    /// <summary>n of the vMF normaliser log C_n.</summary>
+    public int VmfDimension => vmfDimension;
+
+    public override Tensor Logits(Tensor? cosines, Tensor embeddings, Tensor norms, Tensor labels, Tensor proxyRows)
     {
         using var scope = NewDisposeScope();
         if (training)
-        {
-            using var noGrad = no_grad();
-            mean_norm.mul_(1 - normMomentum).add_(norms.detach().mean() * normMomentum);
-        }
-        var kappa = norms.clamp(kappaMin, kappaMax);
-        if (normControl == LH2FaceNormControl.Detach)
-            kappa = kappa.detach();
-        var cos = Cosines(embeddings);
+            UpdateNormStatistics(norms, mean_norm, std_norm, normMomentum);
+        var kappa = Kappa(norms);
+        var cos = cosines!;
+        var targetCos = TargetCosines(cos, labels);
         var mu = mean_norm.detach();
-        var margin = marginFunction switch
+        var target = marginFunction switch
         {
-            LH2FaceMarginFunction.Literal => (mu * marginCoefficient).expand(norms.shape),
-            LH2FaceMarginFunction.QualityScaled => kappa * marginCoefficient * (norms / mu).clamp(0, 2),
-            _ => throw new ArgumentOutOfRangeException(nameof(marginFunction), marginFunction, "Unknown margin function."),
+            LH2FaceMarginFunction.Literal => kappa * targetCos - mu * marginCoefficient,
+            LH2FaceMarginFunction.QualityScaled => kappa * (targetCos - marginCoefficient * (norms / mu).clamp(0, 2)),
+            LH2FaceMarginFunction.AdaFace => kappa * AdaFaceTargetCosines(
+                targetCos.clamp(-1 + AcosEpsilon, 1 - AcosEpsilon), NormScaler(norms, mu, std_norm.detach(), adaFaceH), marginCoefficient),
+            _ => throw new ArgumentOutOfRangeException(nameof(marginFunction), marginFunction,
+                $"Unknown margin function '{marginFunction}': use one of {string.Join(", ", Enum.GetNames<LH2FaceMarginFunction>())}."),
         };
-        var logits = kappa * cos - TargetMask(labels, ClassCount).to(cos.dtype) * margin;
-        return logits.MoveToOuterDisposeScope();
+        return WithTargets(kappa * cos, labels, target).MoveToOuterDisposeScope();
     }
 
-    public override IReadOnlyList<(string Name, Tensor Value)> ExtraLosses(Tensor norms)
+    public override Tensor? LogitScale(Tensor norms) => Kappa(norms);
+
+    public override IReadOnlyList<(string Name, Tensor Value)> ExtraLosses(Tensor norms, Tensor targetCosines)
     {
-        if (normControl != LH2FaceNormControl.Regulariser || normRegularisationWeight == 0)
-            return Array.Empty<(string, Tensor)>();
         using var scope = NewDisposeScope();
-        // MagFace's g(a) = a / u_a^2 + 1 / a on the clamped norm: minimal at a = KappaMax.
-        var a = norms.clamp(kappaMin, kappaMax);
-        var g = (a / (kappaMax * kappaMax) + a.reciprocal()).mean() * normRegularisationWeight;
-        return new[] { ("norm_regulariser", g.MoveToOuterDisposeScope()) };
+        switch (normControl)
+        {
+            case LH2FaceNormControl.Regulariser when normRegularisationWeight != 0:
+            {
+                // MagFace's g(a) = a / u_a^2 + 1 / a on the clamped norm: minimal at a = KappaMax.
+                var a = norms.clamp(kappaMin, kappaMax);
+                var g = (a / (kappaMax * kappaMax) + a.reciprocal()).mean() * normRegularisationWeight;
+                return new[] { ("norm_regulariser", g.MoveToOuterDisposeScope()) };
+            }
+            case LH2FaceNormControl.VmfNll when nllWeight != 0:
+            {
+                // -log f(x_i; w_y, kappa_i) = -log C_n(kappa_i) - kappa_i cos_iy on the raw norm. The cosine is detached:
+                // this term calibrates kappa (its minimum is at A_n(kappa) = cos_iy) and leaves the directions to L_vMF.
+                var nll = -(VonMisesFisherOps.LogNormaliser(norms, vmfDimension) + norms * targetCosines.detach());
+                return new[] { ("vmf_nll", (nll.mean() * nllWeight).MoveToOuterDisposeScope()) };
+            }
+            default:
+                return Array.Empty<(string, Tensor)>();
+        }
+    }
+
+    /// <summary>kappa' = clamp(kappa, KappaMin, KappaMax), without gradient under the Detach norm control.</summary>
+    private Tensor Kappa(Tensor norms)
+    {
+        var kappa = norms.clamp(kappaMin, kappaMax);
+        return normControl == LH2FaceNormControl.Detach ? kappa.detach() : kappa;
     }
 }

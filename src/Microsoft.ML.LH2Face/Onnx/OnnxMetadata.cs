@@ -20,6 +20,9 @@ internal static class OnnxMetadata
     /// <summary>The training head (loss) the embedding was trained with.</summary>
     public const string Head = "lh2face.head";
 
+    /// <summary>The effective loss configuration as JSON: head description, weight of each term, sample rate, proxy settings.</summary>
+    public const string Loss = "lh2face.loss";
+
     /// <summary>A short summary of the training run.</summary>
     public const string TrainingSummary = "lh2face.training_summary";
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.ML.LH2Face.Losses;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -57,6 +58,7 @@ internal sealed class TrainingSession
         var network = new FaceNetwork(options, train.ClassCount);
         network.to(device);
         var optimizer = CreateOptimizer(network);
+        var faceLoss = new FaceLoss(options);
         var schedule = new LearningRateSchedule(options, stepsPerEpoch);
 
         var state = new CheckpointState { Fingerprint = fingerprint, Seed = options.Seed };
@@ -83,6 +85,7 @@ internal sealed class TrainingSession
         log($"LH2Face training: {train.Count} images, {train.ClassCount} identities, device {device.type}, backbone {options.Backbone} at {options.InputSize}px, " +
             $"embedding {options.EmbeddingSize}, head {options.Head}, optimiser {options.Optimizer} lr {options.LearningRate}, batch {batchSize}, " +
             $"{options.Epochs} epochs x {stepsPerEpoch} steps, seed {options.Seed}.");
+        log($"Loss: {LossConfiguration.ToJson(options)}");
 
         var epochLosses = new List<float>(state.EpochLosses);
         var accuracies = new List<double>(state.ValidationAccuracies);
@@ -91,6 +94,7 @@ internal sealed class TrainingSession
         int sinceImprovement = state.EpochsWithoutImprovement;
         double epochLossSum = 0;
         int epochLossCount = 0;
+        var epochTerms = new EpochTermMeans();
         bool stoppedEarly = false;
         long step = state.Step;
         var clock = Stopwatch.StartNew();
@@ -105,7 +109,7 @@ internal sealed class TrainingSession
                 double lr = schedule.At(step);
                 SetLearningRate(optimizer, lr);
                 var stepClock = Stopwatch.StartNew();
-                var (loss, terms, meanKappa, stdKappa) = TrainStep(network, optimizer, batch, device, batchSize);
+                var (loss, terms, meanKappa, stdKappa, meanMargin) = TrainStep(network, faceLoss, optimizer, batch, device, batchSize);
                 if (!float.IsFinite(loss))
                 {
                     throw new InvalidOperationException(
@@ -115,6 +119,7 @@ internal sealed class TrainingSession
                 step++;
                 epochLossSum += loss;
                 epochLossCount++;
+                epochTerms.Add(terms, meanKappa, stdKappa, meanMargin);
                 double? accuracy = null;
                 bool epochEnd = step % stepsPerEpoch == 0;
                 if (epochEnd)
@@ -123,6 +128,8 @@ internal sealed class TrainingSession
                     epochLosses.Add((float)(epochLossSum / epochLossCount));
                     epochLossSum = 0;
                     epochLossCount = 0;
+                    string termLine = epochTerms.Describe();
+                    epochTerms = new EpochTermMeans();
                     if (validation is not null)
                     {
                         accuracy = Validate(network, validation, device);
@@ -139,11 +146,11 @@ internal sealed class TrainingSession
                         {
                             sinceImprovement++;
                         }
-                        log($"Epoch {epoch + 1}: loss {epochLosses[^1]:F4}, validation accuracy {accuracy.Value:P2} (best {bestAccuracy:P2} at epoch {bestEpoch + 1}).");
+                        log($"Epoch {epoch + 1}: loss {epochLosses[^1]:F4}, validation accuracy {accuracy.Value:P2} (best {bestAccuracy:P2} at epoch {bestEpoch + 1}); {termLine}.");
                     }
                     else
                     {
-                        log($"Epoch {epoch + 1}: loss {epochLosses[^1]:F4}.");
+                        log($"Epoch {epoch + 1}: loss {epochLosses[^1]:F4}; {termLine}.");
                     }
                 }
                 bool stopNow = epochEnd && options.EarlyStoppingPatience > 0 && sinceImprovement >= options.EarlyStoppingPatience;
@@ -159,7 +166,7 @@ internal sealed class TrainingSession
                     SaveCheckpoint(current, network, optimizer, best);
                 }
                 options.Progress?.Report(new LH2FaceProgress(
-                    batch.Epoch, step, totalSteps, loss, terms, lr, batchSize / stepClock.Elapsed.TotalSeconds, meanKappa, stdKappa, accuracy));
+                    batch.Epoch, step, totalSteps, loss, terms, lr, batchSize / stepClock.Elapsed.TotalSeconds, meanKappa, stdKappa, accuracy, meanMargin));
                 if (stopNow)
                 {
                     log($"Early stopping after epoch {batch.Epoch + 1}: no improvement for {sinceImprovement} epochs.");
@@ -184,37 +191,34 @@ internal sealed class TrainingSession
         return new TrainingResult(network, summary);
     }
 
-    private (float Loss, IReadOnlyDictionary<string, float> Terms, float MeanKappa, float StdKappa) TrainStep(
-        FaceNetwork network, OptimizerHelper optimizer, FaceBatch batch, Device device, int batchSize)
+    private (float Loss, IReadOnlyDictionary<string, float> Terms, float MeanKappa, float StdKappa, float? MeanMargin) TrainStep(
+        FaceNetwork network, FaceLoss faceLoss, OptimizerHelper optimizer, FaceBatch batch, Device device, int batchSize)
     {
         using var scope = NewDisposeScope();
-        // Reseeding per step makes dropout depend on the step alone, so a resumed run matches.
+        // Reseeding per step makes dropout and class sampling depend on the step alone, so a resumed run matches.
         random.manual_seed(unchecked(options.Seed * 1_000_003L + batch.Step));
         int side = options.InputSize;
         var pixels = tensor(batch.Pixels, new long[] { batchSize, 3, side, side }).to(device);
         var labels = tensor(batch.Labels).to(device);
         var z = network.Features(pixels);
         var (embedding, norm) = FaceNetwork.Split(z);
-        var logits = network.Head.forward(embedding, norm, labels);
-        var crossEntropy = nn.functional.cross_entropy(logits, labels);
-        var terms = new Dictionary<string, float> { ["cross_entropy"] = crossEntropy.item<float>() };
-        var loss = crossEntropy;
-        foreach (var (name, value) in network.Head.ExtraLosses(norm))
-        {
+        var output = faceLoss.Compute(network.Head, embedding, norm, labels);
+        var terms = new Dictionary<string, float>();
+        foreach (var (name, value) in output.Terms)
             terms[name] = value.item<float>();
-            loss = loss + value;
-        }
+        var loss = output.Total;
+        float? meanMargin = output.MeanMargin?.item<float>();
         float lossValue = loss.item<float>();
         float meanKappa = norm.mean().item<float>();
         float stdKappa = batchSize > 1 ? norm.std().item<float>() : 0f;
         if (!float.IsFinite(lossValue))
-            return (lossValue, terms, meanKappa, stdKappa);
+            return (lossValue, terms, meanKappa, stdKappa, meanMargin);
         optimizer.zero_grad();
         loss.backward();
         if (options.GradientClipNorm > 0)
             nn.utils.clip_grad_norm_(network.parameters(), options.GradientClipNorm);
         optimizer.step();
-        return (lossValue, terms, meanKappa, stdKappa);
+        return (lossValue, terms, meanKappa, stdKappa, meanMargin);
     }
 
     /// <summary>Verification accuracy on every pair of validation images (balanced: mean of TPR and TNR at the best threshold).</summary>
@@ -225,22 +229,45 @@ internal sealed class TrainingSession
         return PairAccuracy.BestBalancedAccuracy(embeddings, data.Labels.AsSpan(0, embeddings.Length));
     }
 
+    /// <summary>
+    /// One parameter group, or two when the proxies W get their own learning rate (ProxyLearningRateMultiplier): the network
+    /// first, the proxies second. <see cref="SetLearningRate"/> keeps the factor of each group.
+    /// </summary>
     private OptimizerHelper CreateOptimizer(FaceNetwork network)
     {
-        var parameters = network.parameters().Where(p => p.requires_grad).ToList();
+        var proxies = network.Head.Proxies;
+        var trainable = network.parameters().Where(p => p.requires_grad).ToList();
+        bool separate = options.ProxyLearningRateMultiplier != 1f;
+        var rest = separate ? trainable.Where(p => !ReferenceEquals(p, proxies) && p.Handle != proxies.Handle).ToList() : trainable;
+        double lr = options.LearningRate, proxyLr = options.LearningRate * (double)options.ProxyLearningRateMultiplier;
+        groupFactors = separate ? new[] { 1.0, (double)options.ProxyLearningRateMultiplier } : new[] { 1.0 };
         return options.Optimizer switch
         {
-            LH2FaceOptimizer.Sgd => optim.SGD(parameters, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
-            LH2FaceOptimizer.AdamW => optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay),
+            LH2FaceOptimizer.Sgd when separate => optim.SGD(new[]
+            {
+                new SGD.ParamGroup(rest, lr: lr, momentum: options.Momentum, weight_decay: options.WeightDecay),
+                new SGD.ParamGroup(new[] { proxies }, lr: proxyLr, momentum: options.Momentum, weight_decay: options.WeightDecay),
+            }, lr, momentum: options.Momentum, weight_decay: options.WeightDecay),
+            LH2FaceOptimizer.AdamW when separate => optim.AdamW(new[]
+            {
+                new AdamW.ParamGroup(rest, lr: lr, weight_decay: options.WeightDecay),
+                new AdamW.ParamGroup(new[] { proxies }, lr: proxyLr, weight_decay: options.WeightDecay),
+            }, lr, weight_decay: options.WeightDecay),
+            LH2FaceOptimizer.Sgd => optim.SGD(trainable, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
+            LH2FaceOptimizer.AdamW => optim.AdamW(trainable, options.LearningRate, weight_decay: options.WeightDecay),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer,
                 $"Unknown optimiser '{options.Optimizer}': use one of {string.Join(", ", Enum.GetNames<LH2FaceOptimizer>())}."),
         };
     }
 
-    private static void SetLearningRate(OptimizerHelper optimizer, double lr)
+    /// <summary>Learning-rate factor of each optimiser parameter group (see <see cref="CreateOptimizer"/>).</summary>
+    private double[] groupFactors = { 1.0 };
+
+    private void SetLearningRate(OptimizerHelper optimizer, double lr)
     {
+        int i = 0;
         foreach (var group in optimizer.ParamGroups)
-            group.LearningRate = lr;
+            group.LearningRate = lr * groupFactors[Math.Min(i++, groupFactors.Length - 1)];
     }
 
     private void SaveCheckpoint(CheckpointState state, FaceNetwork network, OptimizerHelper optimizer, Dictionary<string, Tensor>? best)
@@ -277,5 +304,5 @@ internal sealed class TrainingSession
 
     private string Fingerprint(int batchSize)
         => $"images={train.Count};classes={train.ClassCount};backbone={options.Backbone};input={options.InputSize};embedding={options.EmbeddingSize};" +
-           $"head={options.Head};optimizer={options.Optimizer};batch={batchSize};epochs={options.Epochs};seed={options.Seed}";
+           $"head={options.Head};loss={LossConfiguration.ToJson(options)};optimizer={options.Optimizer};batch={batchSize};epochs={options.Epochs};seed={options.Seed}";
 }

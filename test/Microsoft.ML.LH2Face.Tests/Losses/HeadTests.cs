@@ -92,12 +92,125 @@ public sealed class HeadTests
     {
         using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.LH2Face), 4);
         using var scope = NewDisposeScope();
-        var term = head.ExtraLosses(tensor(Norms, new long[] { 3, 1 })).Single();
+        var term = head.ExtraLosses(tensor(Norms, new long[] { 3, 1 }), zeros(3, 1)).Single();
         double[] a = { 15, 25, 10 };
         double expected = 35 * a.Average(v => v / (110.0 * 110.0) + 1 / v);
         Assert.AreEqual("norm_regulariser", term.Name);
         Assert.AreEqual(expected, term.Value.item<float>(), 1e-5);
     }
+
+    private static double Theta(int i, int j) => Math.Acos(Math.Clamp(Cos(i, j), -1 + 1e-3, 1 - 1e-3));
+
+    [TestMethod]
+    public void Softmax_HandExample_IsRawFeatureTimesRawProxy()
+    {
+        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.Softmax), 4);
+        // Proxies have length 3 and z = norm * x: logit = 3 * norm * cos, no margin.
+        AssertLogits((i, j) => 3 * Norms[i] * Cos(i, j), Logits(head));
+    }
+
+    [TestMethod]
+    public void AdaFace_HandExample_MatchesPublishedFormulaWithInitialStatistics()
+    {
+        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.AdaFace), 4);
+        // Eval mode: batch_mean = 20, batch_std = 100; z = clip(h (||z|| - mean) / (std + 1e-3), -1, 1).
+        AssertLogits((i, j) =>
+        {
+            double c = Math.Clamp(Cos(i, j), -1 + 1e-3, 1 - 1e-3);
+            if (j != Labels[i])
+                return 64 * c;
+            double z = Math.Clamp(0.333 * (Norms[i] - 20) / (100 + 1e-3), -1, 1);
+            return 64 * (Math.Cos(Math.Clamp(Theta(i, j) - 0.4 * z, 1e-3, Math.PI - 1e-3)) - (0.4 + 0.4 * z));
+        }, Logits(head), 2e-3);
+    }
+
+    [TestMethod]
+    public void AdaFace_Training_UpdatesBatchStatisticsWithTAlphaBeforeUsingThem()
+    {
+        using var head = (AdaFaceHead)HeadFactory.Create(HeadOptions(LH2FaceHead.AdaFace), 4);
+        double mean = 0.99 * 20 + 0.01 * 15, std = 0.99 * 100 + 0.01 * 10; // norms 15, 25, 5: mean 15, unbiased std 10
+        AssertLogits((i, j) =>
+        {
+            double c = Math.Clamp(Cos(i, j), -1 + 1e-3, 1 - 1e-3);
+            if (j != Labels[i])
+                return 64 * c;
+            double z = Math.Clamp(0.333 * (Norms[i] - mean) / (std + 1e-3), -1, 1);
+            return 64 * (Math.Cos(Math.Clamp(Theta(i, j) - 0.4 * z, 1e-3, Math.PI - 1e-3)) - (0.4 + 0.4 * z));
+        }, Logits(head, training: true), 2e-3);
+        Assert.AreEqual(mean, head.BatchMean, 1e-4);
+        Assert.AreEqual(std, head.BatchStd, 1e-4);
+        CollectionAssert.IsSubsetOf(new[] { "batch_mean", "batch_std" }, head.named_buffers().Select(b => b.name).ToArray());
+    }
+
+    [TestMethod]
+    public void MagFace_HandExample_MatchesPublishedFormulaAndRegulariser()
+    {
+        using var head = (MagFaceHead)HeadFactory.Create(HeadOptions(LH2FaceHead.MagFace), 4);
+        double[] a = { 15, 25, 10 }; // clamp(||z||, l_a = 10, u_a = 110)
+        double Margin(int i) => (0.8 - 0.45) / (110 - 10) * (a[i] - 10) + 0.45;
+        AssertLogits((i, j) => 64 * (j == Labels[i] ? Math.Cos(Theta(i, j) + Margin(i)) : Cos(i, j)), Logits(head), 2e-3);
+        using var scope = NewDisposeScope();
+        var term = head.ExtraLosses(tensor(Norms, new long[] { 3, 1 }), zeros(3, 1)).Single();
+        Assert.AreEqual("magface_g", term.Name);
+        Assert.AreEqual(35 * a.Average(v => v / (110.0 * 110.0) + 1 / v), term.Value.item<float>(), 1e-5);
+    }
+
+    [TestMethod]
+    public void LH2FaceAdaFaceMargin_HandExample_UsesKappaScaleAndCoefficient035()
+    {
+        var options = HeadOptions(LH2FaceHead.LH2Face);
+        options.MarginFunction = LH2FaceMarginFunction.AdaFace;
+        using var head = HeadFactory.Create(options, 4);
+        double[] kappa = { 15, 25, 10 };
+        AssertLogits((i, j) =>
+        {
+            if (j != Labels[i])
+                return kappa[i] * Cos(i, j);
+            double z = Math.Clamp(0.333 * (Norms[i] - 20) / (100 + 1e-3), -1, 1);
+            return kappa[i] * (Math.Cos(Math.Clamp(Theta(i, j) - 0.35 * z, 1e-3, Math.PI - 1e-3)) - (0.35 + 0.35 * z));
+        }, Logits(head), 2e-3);
+    }
+
+    [TestMethod]
+    public void LH2FaceDetach_HandExample_SameLogitsNoGradientToNorm()
+    {
+        var options = HeadOptions(LH2FaceHead.LH2Face);
+        options.NormControl = LH2FaceNormControl.Detach;
+        using var head = HeadFactory.Create(options, 4);
+        double[] kappa = { 15, 25, 10 };
+        AssertLogits((i, j) => kappa[i] * Cos(i, j) - (j == Labels[i] ? 0.35 * 20 : 0), Logits(head));
+        using var scope = NewDisposeScope();
+        var norms = tensor(new float[] { 15, 25, 30 }, new long[] { 3, 1 }).requires_grad_(true);
+        var x = functional_normalize(tensor(new float[] { 1, 0, 0, 1, 1, 1 }, new long[] { 3, 2 }));
+        head.forward(x, norms, tensor(Labels)).sum().backward();
+        Assert.IsTrue(norms.grad is null || norms.grad.abs().max().item<float>() == 0, "Detach: kappa carries no gradient");
+        Assert.AreEqual(0, head.ExtraLosses(norms, zeros(3, 1)).Count, "Detach adds no norm term");
+    }
+
+    [TestMethod]
+    public void LH2FaceVmfNll_HandExample_IsMinusLogDensityWithDetachedCosine()
+    {
+        var options = HeadOptions(LH2FaceHead.LH2Face);
+        options.NormControl = LH2FaceNormControl.VmfNll;
+        options.VmfNllWeight = 0.5f;
+        using var head = HeadFactory.Create(options, 4);
+        using var scope = NewDisposeScope();
+        double[] targetCos = { 0.9, 0.3, -0.2 };
+        var norms = tensor(Norms.Select(v => (double)v).ToArray(), ScalarType.Float64).reshape(3, 1).requires_grad_(true);
+        var cos = tensor(targetCos, ScalarType.Float64).reshape(3, 1).requires_grad_(true);
+        var term = head.ExtraLosses(norms, cos).Single();
+        Assert.AreEqual("vmf_nll", term.Name);
+        // n = EmbeddingSize = 2 here: log C_2(k) = -log(2 pi) - log I_0(k).
+        double expected = 0.5 * Enumerable.Range(0, 3).Average(i => -(VonMisesFisher.LogNormaliser(2, Norms[i]) + Norms[i] * targetCos[i]));
+        Assert.AreEqual(expected, term.Value.item<double>(), 1e-9);
+        term.Value.backward();
+        var gradient = norms.grad!.data<double>().ToArray();
+        for (int i = 0; i < 3; i++)
+            Assert.AreEqual(0.5 / 3 * (VonMisesFisher.MeanResultantLength(2, Norms[i]) - targetCos[i]), gradient[i], 1e-9, "d/dkappa = (A_n(kappa) - cos) / B");
+        Assert.IsTrue(cos.grad is null, "the cosine is detached in the NLL");
+    }
+
+    private static Tensor functional_normalize(Tensor x) => nn.functional.normalize(x, p: 2, dim: 1);
 
     [TestMethod]
     public void Split_Features_GivesUnitEmbeddingAndNorm()

@@ -202,7 +202,9 @@ public sealed class TrainingLoopTests
         options.Progress = recorder;
         using (Ml.Transforms.LH2Face(options).Fit(KeyedPixels(4, 4, seed: 17))) { }
         var first = recorder.Reports[0];
-        Assert.AreEqual(first.LossTerms["cross_entropy"] + first.LossTerms["norm_regulariser"], first.Loss, 1e-4);
+        CollectionAssert.AreEquivalent(new[] { "cross_entropy", "norm_regulariser", "proxy_pps", "proxy_pns", "proxy_pp" }, first.LossTerms.Keys.ToArray());
+        Assert.AreEqual(first.LossTerms.Values.Sum(), first.Loss, 1e-4);
+        Assert.AreEqual(0.35 * (0.99 * 20 + 0.01 * first.MeanKappa), first.MeanMargin!.Value, 1e-3, "Literal margin 0.35 mu_kappa after one EMA step");
         Assert.IsTrue(first.MeanKappa > 0 && first.KappaStd >= 0);
         Assert.AreEqual(2, first.TotalSteps);
         Assert.IsTrue(first.ImagesPerSecond > 0);

@@ -1,0 +1,89 @@
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Microsoft.ML.LH2Face.Losses;
+
+/// <summary>What one step's loss is made of: the total to back-propagate, each weighted term, and what the head did.</summary>
+/// <param name="Total">Sum of the terms.</param>
+/// <param name="Terms">Each term as it enters the total (weights applied), in a fixed order.</param>
+/// <param name="MeanMargin">Mean over the batch of (scale x target cosine - target logit): the margin in logit units; null for a head without one.</param>
+internal sealed record LossOutput(Tensor Total, IReadOnlyList<(string Name, Tensor Value)> Terms, Tensor? MeanMargin);
+
+/// <summary>
+/// L_FR of METHOD.md: the head's cross-entropy (L_vMF for the LH2Face head), the head's own terms (norm control), and the
+/// proxy losses L_pps, L_pns, L_pp sharing the head's proxies, all over one Partial-FC sample of the classes (SampleRate), with
+/// L_pns and L_pp on a further sub-sample (ProxySampleRate). The cosine matrix is computed once and shared by the head and
+/// L_pns. The head is an injected piece, as insightface's Partial FC takes its margin head.
+/// </summary>
+internal sealed class FaceLoss
+{
+    private readonly double sampleRate;
+    private readonly double proxySampleRate;
+    private readonly double alpha;
+    private readonly double delta;
+    private readonly double positiveWeight;
+    private readonly double negativeWeight;
+    private readonly double proxyWeight;
+
+    public FaceLoss(LH2FaceTrainer.Options options)
+    {
+        sampleRate = options.SampleRate;
+        proxySampleRate = options.ProxySampleRate;
+        alpha = options.ProxyAlpha;
+        delta = options.ProxyDelta;
+        positiveWeight = options.ProxyPositiveSampleWeight;
+        negativeWeight = options.ProxyNegativeSampleWeight;
+        proxyWeight = options.ProxyProxyWeight;
+    }
+
+    /// <summary>The loss of embeddings x [B, d] with norms [B, 1] and labels [B] (class indices of the head).</summary>
+    public LossOutput Compute(MarginHead head, Tensor embeddings, Tensor norms, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        var (rows, sampledLabels) = PartialFcSampler.Sample(labels, head.ClassCount, sampleRate);
+        var proxyRows = rows is null ? head.Proxies : head.Proxies.index_select(0, rows);
+        var inverseNorms = MarginHead.InverseNorms(proxyRows);
+        bool needCosines = head.UsesCosines || negativeWeight != 0;
+        var cos = needCosines ? MarginHead.Cosines(embeddings, proxyRows, inverseNorms) : null;
+        var logits = head.Logits(cos, embeddings, norms, sampledLabels, proxyRows);
+        var targetCos = cos is not null
+            ? cos.gather(1, sampledLabels.unsqueeze(1))
+            : ((embeddings * proxyRows.index_select(0, sampledLabels)).sum(1, keepdim: true) * inverseNorms.index_select(0, sampledLabels).unsqueeze(1))
+                .clamp(-1 + MarginHead.CosineEpsilon, 1 - MarginHead.CosineEpsilon);
+
+        var terms = new List<(string Name, Tensor Value)> { ("cross_entropy", functional.cross_entropy(logits, sampledLabels)) };
+        terms.AddRange(head.ExtraLosses(norms, targetCos));
+        if (positiveWeight != 0)
+            terms.Add(("proxy_pps", ProxyLosses.PositiveSample(targetCos, sampledLabels, proxyRows.shape[0], alpha, delta) * positiveWeight));
+        if (negativeWeight != 0 || proxyWeight != 0)
+        {
+            // L_pns and L_pp see a sub-sample of the head's rows (ProxySampleRate of all identities); it keeps every batch class.
+            var (subRows, subLabels) = PartialFcSampler.Sample(sampledLabels, proxyRows.shape[0], proxySampleRate / Math.Min(sampleRate, 1.0));
+            var subCos = subRows is null || cos is null ? cos : cos.index_select(1, subRows);
+            var subProxies = subRows is null ? proxyRows : proxyRows.index_select(0, subRows);
+            var subInverseNorms = subRows is null ? inverseNorms : inverseNorms.index_select(0, subRows);
+            if (negativeWeight != 0)
+                terms.Add(("proxy_pns", ProxyLosses.NegativeSample(subCos!, subLabels, alpha, delta) * negativeWeight));
+            if (proxyWeight != 0)
+                terms.Add(("proxy_pp", ProxyLosses.ProxyProxy(subProxies, subInverseNorms, subLabels, alpha, delta) * proxyWeight));
+        }
+
+        var total = terms[0].Value;
+        for (int i = 1; i < terms.Count; i++)
+            total = total + terms[i].Value;
+
+        Tensor? margin = null;
+        using (no_grad())
+        {
+            var scale = head.LogitScale(norms);
+            if (scale is not null)
+                margin = (scale * targetCos - logits.gather(1, sampledLabels.unsqueeze(1))).mean();
+        }
+
+        total.MoveToOuterDisposeScope();
+        foreach (var (_, value) in terms)
+            value.MoveToOuterDisposeScope();
+        margin?.MoveToOuterDisposeScope();
+        return new LossOutput(total, terms, margin);
+    }
+}

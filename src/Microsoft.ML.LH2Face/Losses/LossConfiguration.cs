@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Microsoft.ML.LH2Face.Losses;
+
+/// <summary>
+/// The effective loss configuration of a set of options: the head with the hyperparameters it reads, and the weight of
+/// every term that is on. It goes into the training log, the checkpoint fingerprint and the ONNX metadata (lh2face.loss).
+/// </summary>
+internal static class LossConfiguration
+{
+    /// <summary>The head and the settings it reads, e.g. "ArcFace(s=64, m=0.5)".</summary>
+    public static string DescribeHead(LH2FaceTrainer.Options o) => o.Head switch
+    {
+        LH2FaceHead.LH2Face => $"LH2Face(margin={o.MarginFunction}, coefficient={F(o.MarginCoefficient)}" +
+            (o.MarginFunction == LH2FaceMarginFunction.AdaFace ? $", h={F(o.AdaFaceH)}" : "") +
+            $", kappa=[{F(o.KappaMin)},{F(o.KappaMax)}], norm={o.NormControl}" + o.NormControl switch
+            {
+                LH2FaceNormControl.Regulariser => $", lambda_g={F(o.NormRegularisationWeight)})",
+                LH2FaceNormControl.VmfNll => $", lambda_nll={F(o.VmfNllWeight)}, n={VmfDimension(o)})",
+                _ => ")",
+            },
+        LH2FaceHead.ArcFace => $"ArcFace(s={F(o.Scale)}, m={F(o.ArcFaceMargin)})",
+        LH2FaceHead.CosFace => $"CosFace(s={F(o.Scale)}, m={F(o.CosFaceMargin)})",
+        LH2FaceHead.Softmax => "Softmax(unnormalised, no bias)",
+        LH2FaceHead.AdaFace => $"AdaFace(s={F(o.Scale)}, m={F(o.AdaFaceMargin)}, h={F(o.AdaFaceH)}, t_alpha={F(o.NormMomentum)})",
+        LH2FaceHead.MagFace => $"MagFace(s={F(o.Scale)}, l_a={F(o.KappaMin)}, u_a={F(o.KappaMax)}, l_m={F(o.MagFaceMarginMin)}, u_m={F(o.MagFaceMarginMax)}, lambda_g={F(o.NormRegularisationWeight)})",
+        _ => o.Head.ToString(),
+    };
+
+    /// <summary>The weight of each loss term that is on, by the name the progress reports use.</summary>
+    public static IReadOnlyDictionary<string, float> TermWeights(LH2FaceTrainer.Options o)
+    {
+        var weights = new Dictionary<string, float> { ["cross_entropy"] = 1f };
+        if (o.Head == LH2FaceHead.LH2Face && o.NormControl == LH2FaceNormControl.Regulariser && o.NormRegularisationWeight != 0)
+            weights["norm_regulariser"] = o.NormRegularisationWeight;
+        if (o.Head == LH2FaceHead.LH2Face && o.NormControl == LH2FaceNormControl.VmfNll && o.VmfNllWeight != 0)
+            weights["vmf_nll"] = o.VmfNllWeight;
+        if (o.Head == LH2FaceHead.MagFace && o.NormRegularisationWeight != 0)
+            weights["magface_g"] = o.NormRegularisationWeight;
+        if (o.ProxyPositiveSampleWeight != 0)
+            weights["proxy_pps"] = o.ProxyPositiveSampleWeight;
+        if (o.ProxyNegativeSampleWeight != 0)
+            weights["proxy_pns"] = o.ProxyNegativeSampleWeight;
+        if (o.ProxyProxyWeight != 0)
+            weights["proxy_pp"] = o.ProxyProxyWeight;
+        return weights;
+    }
+
+    /// <summary>The whole configuration as one line of JSON.</summary>
+    public static string ToJson(LH2FaceTrainer.Options o)
+    {
+        var value = new Dictionary<string, object>
+        {
+            ["head"] = DescribeHead(o),
+            ["terms"] = TermWeights(o),
+            ["sample_rate"] = o.SampleRate,
+            ["proxy_lr_multiplier"] = o.ProxyLearningRateMultiplier,
+        };
+        if (o.ProxyPositiveSampleWeight != 0 || o.ProxyNegativeSampleWeight != 0 || o.ProxyProxyWeight != 0)
+        {
+            value["proxy_sample_rate"] = o.ProxySampleRate;
+            value["proxy_alpha"] = o.ProxyAlpha;
+            value["proxy_delta"] = o.ProxyDelta;
+        }
+        return JsonSerializer.Serialize(value);
+    }
+
+    /// <summary>n of log C_n: the option, or the embedding size when it is 0.</summary>
+    public static int VmfDimension(LH2FaceTrainer.Options o) => o.VmfDimension > 0 ? o.VmfDimension : o.EmbeddingSize;
+
+    private static string F(float value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,36 @@
+namespace Microsoft.ML.LH2Face.Losses;
+
+/// <summary>Eager checks of the head and loss options; every message names the option and the fix.</summary>
+internal static class LossOptionsValidation
+{
+    public static void Check(LH2FaceTrainer.Options o)
+    {
+        Require(Enum.IsDefined(o.MarginFunction), nameof(o.MarginFunction), $"'{o.MarginFunction}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceMarginFunction>())}");
+        Require(Enum.IsDefined(o.NormControl), nameof(o.NormControl), $"'{o.NormControl}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceNormControl>())}");
+        Require(o.MarginCoefficient >= 0 && float.IsFinite(o.MarginCoefficient), nameof(o.MarginCoefficient), $"is {o.MarginCoefficient}; use 0 or more (0.35 in LH2Face)");
+        Require(o.ArcFaceMargin is >= 0 and < MathF.PI, nameof(o.ArcFaceMargin), $"is {o.ArcFaceMargin}; use 0 <= m < pi (0.5 in ArcFace)");
+        Require(o.CosFaceMargin is >= 0 and <= 2, nameof(o.CosFaceMargin), $"is {o.CosFaceMargin}; use 0 <= m <= 2 (0.35 or 0.4 in CosFace)");
+        Require(o.AdaFaceMargin is >= 0 and < MathF.PI, nameof(o.AdaFaceMargin), $"is {o.AdaFaceMargin}; use 0 <= m < pi (0.4 in AdaFace)");
+        Require(o.AdaFaceH is >= 0 and <= 10, nameof(o.AdaFaceH), $"is {o.AdaFaceH}; use 0 <= h <= 10 (0.333 in AdaFace)");
+        Require(o.MagFaceMarginMin >= 0 && o.MagFaceMarginMax >= o.MagFaceMarginMin && o.MagFaceMarginMax < MathF.PI, nameof(o.MagFaceMarginMax),
+            $"MagFaceMarginMin = {o.MagFaceMarginMin}, MagFaceMarginMax = {o.MagFaceMarginMax}; need 0 <= min <= max < pi (MagFace: 0.45, 0.8)");
+        Require(o.InitialMeanNorm > 0 && float.IsFinite(o.InitialMeanNorm), nameof(o.InitialMeanNorm), $"is {o.InitialMeanNorm}; use a positive norm (20 in METHOD.md)");
+        Require(o.NormRegularisationWeight >= 0 && float.IsFinite(o.NormRegularisationWeight), nameof(o.NormRegularisationWeight), $"is {o.NormRegularisationWeight}; use 0 (off) or a positive weight (35 in MagFace)");
+        Require(o.VmfNllWeight >= 0 && float.IsFinite(o.VmfNllWeight), nameof(o.VmfNllWeight), $"is {o.VmfNllWeight}; use 0 (off) or a positive weight");
+        Require(o.VmfDimension == 0 || o.VmfDimension >= VonMisesFisher.MinDimension, nameof(o.VmfDimension), $"is {o.VmfDimension}; use 0 (the embedding size) or n >= {VonMisesFisher.MinDimension}");
+        Require(o.ProxyPositiveSampleWeight >= 0 && float.IsFinite(o.ProxyPositiveSampleWeight), nameof(o.ProxyPositiveSampleWeight), $"is {o.ProxyPositiveSampleWeight}; use 0 (off) or a positive weight");
+        Require(o.ProxyNegativeSampleWeight >= 0 && float.IsFinite(o.ProxyNegativeSampleWeight), nameof(o.ProxyNegativeSampleWeight), $"is {o.ProxyNegativeSampleWeight}; use 0 (off) or a positive weight");
+        Require(o.ProxyProxyWeight >= 0 && float.IsFinite(o.ProxyProxyWeight), nameof(o.ProxyProxyWeight), $"is {o.ProxyProxyWeight}; use 0 (off) or a positive weight");
+        Require(o.ProxyAlpha is > 0 and <= 64, nameof(o.ProxyAlpha), $"is {o.ProxyAlpha}; use 0 < alpha <= 64 (32 in Proxy-Anchor; larger overflows float32)");
+        Require(o.ProxyDelta is >= 0 and < 1, nameof(o.ProxyDelta), $"is {o.ProxyDelta}; use 0 <= delta < 1 (0.1 in Proxy-Anchor)");
+        Require(o.ProxyLearningRateMultiplier > 0 && float.IsFinite(o.ProxyLearningRateMultiplier), nameof(o.ProxyLearningRateMultiplier), $"is {o.ProxyLearningRateMultiplier}; use a positive factor (1 in insightface, 100 in Proxy-Anchor)");
+        Require(o.SampleRate is > 0 and <= 1, nameof(o.SampleRate), $"is {o.SampleRate}; use 0 < rate <= 1 (1 = every identity, 0.1 for Partial FC on very many identities)");
+        Require(o.ProxySampleRate is > 0 and <= 1, nameof(o.ProxySampleRate), $"is {o.ProxySampleRate}; use 0 < rate <= 1 (1 = every proxy; 0.1 keeps L_pp and L_pns cheap with many identities)");
+    }
+
+    private static void Require(bool ok, string option, string problem)
+    {
+        if (!ok)
+            throw new ArgumentOutOfRangeException(option, $"LH2FaceTrainer.Options.{option} {problem}.");
+    }
+}

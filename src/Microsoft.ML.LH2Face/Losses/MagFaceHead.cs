@@ -1,0 +1,54 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.LH2Face.Losses;
+
+/// <summary>
+/// MagFace (Meng et al., CVPR 2021): with a = clamp(||z||, l_a, u_a), logits s * cos(theta + m(a)) at the target and
+/// s * cos elsewhere, m(a) = (u_m - l_m) / (u_a - l_a) * (a - l_a) + l_m rising linearly with the norm; plus the
+/// regulariser lambda_g * mean(g(a)), g(a) = a / u_a^2 + 1 / a, which rewards high norms for confident samples.
+/// l_a, u_a are <see cref="LH2FaceTrainer.Options.KappaMin"/> and <see cref="LH2FaceTrainer.Options.KappaMax"/>.
+/// </summary>
+internal sealed class MagFaceHead : MarginHead
+{
+    private readonly double scale;
+    private readonly double lowerNorm;
+    private readonly double upperNorm;
+    private readonly double lowerMargin;
+    private readonly double upperMargin;
+    private readonly double lambdaG;
+
+    public MagFaceHead(int classCount, int embeddingSize, LH2FaceTrainer.Options options) : base(nameof(MagFaceHead), classCount, embeddingSize)
+    {
+        scale = options.Scale;
+        lowerNorm = options.KappaMin;
+        upperNorm = options.KappaMax;
+        lowerMargin = options.MagFaceMarginMin;
+        upperMargin = options.MagFaceMarginMax;
+        lambdaG = options.NormRegularisationWeight;
+        RegisterComponents();
+    }
+
+    /// <summary>m(a) for norms [B, 1] (differentiable: MagFace lets the margin pull on the norm).</summary>
+    public Tensor Margin(Tensor norms)
+        => (norms.clamp(lowerNorm, upperNorm) - lowerNorm) * ((upperMargin - lowerMargin) / (upperNorm - lowerNorm)) + lowerMargin;
+
+    public override Tensor Logits(Tensor? cosines, Tensor embeddings, Tensor norms, Tensor labels, Tensor proxyRows)
+    {
+        using var scope = NewDisposeScope();
+        var cos = cosines!;
+        var target = AddAngularMargin(TargetCosines(cos, labels), Margin(norms));
+        return (WithTargets(cos, labels, target) * scale).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor? LogitScale(Tensor norms) => tensor(scale, norms.dtype, norms.device);
+
+    public override IReadOnlyList<(string Name, Tensor Value)> ExtraLosses(Tensor norms, Tensor targetCosines)
+    {
+        if (lambdaG == 0)
+            return Array.Empty<(string, Tensor)>();
+        using var scope = NewDisposeScope();
+        var a = norms.clamp(lowerNorm, upperNorm);
+        var g = (a / (upperNorm * upperNorm) + a.reciprocal()).mean() * lambdaG;
+        return new[] { ("magface_g", g.MoveToOuterDisposeScope()) };
+    }
+}

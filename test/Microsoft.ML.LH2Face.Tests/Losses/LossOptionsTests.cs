@@ -1,0 +1,130 @@
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.ML.LH2Face.Losses;
+using Microsoft.ML.LH2Face.Onnx;
+
+namespace Microsoft.ML.LH2Face.Tests.Losses;
+
+/// <summary>Presets, validation, the effective configuration in log and metadata, and a short training run with every new switch.</summary>
+[TestClass]
+public sealed class LossOptionsTests
+{
+    private const int Size = 32;
+
+    private static Dictionary<string, object?> Fields(LH2FaceTrainer.Options o)
+        => typeof(LH2FaceTrainer.Options).GetFields(BindingFlags.Public | BindingFlags.Instance)
+            .Where(f => f.FieldType.IsValueType || f.FieldType == typeof(string))
+            .ToDictionary(f => f.Name, f => f.GetValue(o));
+
+    [TestMethod]
+    public void ApplyPreset_SetsOnlyWhatDiffersFromTheDefaults()
+    {
+        var defaults = Fields(new LH2FaceTrainer.Options());
+        var expectedChanges = new Dictionary<LH2FaceLossPreset, string[]>
+        {
+            [LH2FaceLossPreset.LH2Face] = Array.Empty<string>(),
+            [LH2FaceLossPreset.ArcFace] = new[] { "Head", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
+            [LH2FaceLossPreset.CosFace] = new[] { "Head", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
+            [LH2FaceLossPreset.AdaFace] = new[] { "Head", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
+            [LH2FaceLossPreset.MagFace] = new[] { "Head", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
+            [LH2FaceLossPreset.Softmax] = new[] { "Head", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
+        };
+        foreach (var (preset, changed) in expectedChanges)
+        {
+            var options = LH2FaceTrainer.Options.FromPreset(preset);
+            var actual = Fields(options).Where(f => !Equals(f.Value, defaults[f.Key])).Select(f => f.Key).ToArray();
+            CollectionAssert.AreEquivalent(changed, actual, preset.ToString());
+            Assert.AreEqual(preset.ToString(), options.Head.ToString());
+        }
+        var kept = new LH2FaceTrainer.Options { Epochs = 3, SampleRate = 0.5f }.ApplyPreset(LH2FaceLossPreset.ArcFace);
+        Assert.AreEqual(3, kept.Epochs);
+        Assert.AreEqual(0.5f, kept.SampleRate, "a preset leaves the other options alone");
+    }
+
+    [TestMethod]
+    public void Presets_UsePublishedDefaults()
+    {
+        Assert.AreEqual("ArcFace(s=64, m=0.5)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.ArcFace)));
+        Assert.AreEqual("CosFace(s=64, m=0.35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.CosFace)));
+        Assert.AreEqual("AdaFace(s=64, m=0.4, h=0.333, t_alpha=0.01)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.AdaFace)));
+        Assert.AreEqual("MagFace(s=64, l_a=10, u_a=110, l_m=0.45, u_m=0.8, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.MagFace)));
+        Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(new LH2FaceTrainer.Options()));
+    }
+
+    [TestMethod]
+    public void Metadata_CarriesTheEffectiveLossConfiguration()
+    {
+        var options = new LH2FaceTrainer.Options { NormControl = LH2FaceNormControl.VmfNll, VmfDimension = 256, SampleRate = 0.25f, ProxyProxyWeight = 0 };
+        var summary = new LH2FaceTrainingSummary(1, 1, new[] { 1f }, Array.Empty<double>(), null, null, false, TimeSpan.Zero);
+        var metadata = new LH2FaceModelDescription(options, 4, summary).ToMetadata();
+        Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=VmfNll, lambda_nll=1, n=256)", metadata[OnnxMetadata.Head]);
+        using var json = JsonDocument.Parse(metadata[OnnxMetadata.Loss]);
+        var terms = json.RootElement.GetProperty("terms").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetSingle());
+        CollectionAssert.AreEquivalent(new[] { "cross_entropy", "vmf_nll", "proxy_pps", "proxy_pns" }, terms.Keys.ToArray());
+        Assert.AreEqual(0.25f, json.RootElement.GetProperty("sample_rate").GetSingle());
+        Assert.AreEqual(32f, json.RootElement.GetProperty("proxy_alpha").GetSingle());
+    }
+
+    [TestMethod]
+    public void CheckOptions_BadLossOptions_ThrowNamingTheOptionAndFix()
+    {
+        var cases = new (Action<LH2FaceTrainer.Options> Set, string Option, string Fix)[]
+        {
+            (o => o.SampleRate = 0, "SampleRate", "0 < rate <= 1"),
+            (o => o.SampleRate = 1.5f, "SampleRate", "0 < rate <= 1"),
+            (o => o.ProxyAlpha = 100, "ProxyAlpha", "0 < alpha <= 64"),
+            (o => o.ProxyNegativeSampleWeight = -1, "ProxyNegativeSampleWeight", "0 (off) or a positive weight"),
+            (o => o.ProxyLearningRateMultiplier = 0, "ProxyLearningRateMultiplier", "positive factor"),
+            (o => o.VmfDimension = 1, "VmfDimension", "0 (the embedding size) or n >= 2"),
+            (o => o.MarginFunction = (LH2FaceMarginFunction)9, "MarginFunction", "use one of Literal, QualityScaled, AdaFace"),
+            (o => o.NormControl = (LH2FaceNormControl)9, "NormControl", "use one of Regulariser, Detach, VmfNll"),
+            (o => o.MagFaceMarginMax = 0.1f, "MagFaceMarginMax", "0 <= min <= max < pi"),
+            (o => o.AdaFaceMargin = -0.1f, "AdaFaceMargin", "0.4 in AdaFace"),
+        };
+        foreach (var (set, option, fix) in cases)
+        {
+            var options = new LH2FaceTrainer.Options();
+            set(options);
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => InputValidation.CheckOptions(options), option);
+            Assert.AreEqual(option, e.ParamName);
+            StringAssert.Contains(e.Message, $"LH2FaceTrainer.Options.{option}");
+            StringAssert.Contains(e.Message, fix);
+        }
+    }
+
+    /// <summary>Records every progress report on the training thread.</summary>
+    private sealed class Recorder : IProgress<LH2FaceProgress>
+    {
+        public List<LH2FaceProgress> Reports { get; } = new();
+
+        public void Report(LH2FaceProgress value) => Reports.Add(value);
+    }
+
+    [TestMethod]
+    public void Fit_VmfNllSampledProxiesWithOwnLearningRate_ReportsEveryTermAndLogsTheConfiguration()
+    {
+        var ml = new MLContext(seed: 2);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { if (e.Source == "LH2Face" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) lock (messages) messages.Add(e.Message); };
+        var raw = TestFaces.PixelData(ml, TestFaces.PixelRows(6, 4, Size, 21), Size);
+        var data = ml.Transforms.Conversion.MapValueToKey("Label", nameof(PixelRow.Identity)).Fit(raw).Transform(raw);
+        var options = TestFaces.QuickOptions(epochs: 2, batchSize: 8);
+        options.ImageColumnName = nameof(PixelRow.Pixels);
+        options.NormControl = LH2FaceNormControl.VmfNll;
+        options.MarginFunction = LH2FaceMarginFunction.AdaFace;
+        options.SampleRate = 0.5f;
+        options.ProxyLearningRateMultiplier = 10;
+        var recorder = new Recorder();
+        options.Progress = recorder;
+        using (ml.Transforms.LH2Face(options).Fit(data)) { }
+        Assert.AreEqual(6, recorder.Reports.Count);
+        foreach (var report in recorder.Reports)
+        {
+            CollectionAssert.AreEqual(new[] { "cross_entropy", "vmf_nll", "proxy_pps", "proxy_pns", "proxy_pp" }, report.LossTerms.Keys.ToArray());
+            Assert.AreEqual(report.LossTerms.Values.Sum(), report.Loss, 1e-3);
+            Assert.IsTrue(report.MeanMargin.HasValue && float.IsFinite(report.MeanMargin.Value));
+        }
+        Assert.IsTrue(messages.Any(m => m.Contains("Loss: {\"head\":\"LH2Face(margin=AdaFace", StringComparison.Ordinal) && m.Contains("\"proxy_lr_multiplier\":10", StringComparison.Ordinal)), string.Join("\n", messages));
+        Assert.IsTrue(messages.Any(m => m.Contains("Epoch 2: loss", StringComparison.Ordinal) && m.Contains("vmf_nll", StringComparison.Ordinal) && m.Contains("kappa", StringComparison.Ordinal) && m.Contains("margin", StringComparison.Ordinal)), string.Join("\n", messages));
+    }
+}
