@@ -32,7 +32,8 @@ public static class CliApp
         var epochs = new Option<int>("--epochs") { Description = "Passes over the data.", DefaultValueFactory = _ => d.Epochs };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => d.BatchSize };
         var lr = new Option<float>("--lr") { Description = "Peak learning rate (SGD).", DefaultValueFactory = _ => d.LearningRate };
-        var head = new Option<LH2FaceHead>("--head") { Description = "Classification head.", DefaultValueFactory = _ => d.Head };
+        var preset = new Option<LH2FaceLossPreset>("--preset") { Description = "Loss method as published: LH2Face (vMF head, uncertainty-aware margin, proxy losses), ArcFace, CosFace, AdaFace or MagFace (the baselines without proxy losses).", DefaultValueFactory = _ => d.Preset };
+        var head = new Option<LH2FaceHead?>("--head") { Description = "Use this head instead of the preset's, keeping the preset's other loss settings." };
         var device = new Option<LH2FaceDevice>("--device") { Description = "Where to train.", DefaultValueFactory = _ => d.Device };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, data order and augmentation.", DefaultValueFactory = _ => d.Seed };
         var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "Folder for checkpoints (written at the end, and every --checkpoint-every steps)." };
@@ -42,7 +43,7 @@ public static class CliApp
 
         var command = new Command("train", "Train a face-embedding model on an identity folder and save it as an ML.NET model zip.")
         {
-            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, head, device, seed, checkpointDir, checkpointEvery, resume, onnx,
+            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, seed, checkpointDir, checkpointEvery, resume, onnx,
         };
         command.SetAction(r => TrainCommand.Run(new TrainSettings
         {
@@ -54,6 +55,7 @@ public static class CliApp
             Epochs = r.GetValue(epochs),
             BatchSize = r.GetValue(batchSize),
             LearningRate = r.GetValue(lr),
+            Preset = r.GetValue(preset),
             Head = r.GetValue(head),
             Device = r.GetValue(device),
             Seed = r.GetValue(seed),

@@ -93,23 +93,22 @@ public static class TrainCommand
                     var task = ctx.AddTask("loading images", maxValue: 1);
                     task.IsIndeterminate = true;
                     reporter = new TrainingProgress(task, s.Epochs);
-                    var options = new LH2FaceTrainer.Options
-                    {
-                        Backbone = s.Backbone,
-                        InputSize = s.InputSize,
-                        EmbeddingSize = s.EmbeddingSize,
-                        Epochs = s.Epochs,
-                        BatchSize = s.BatchSize,
-                        LearningRate = s.LearningRate,
-                        Head = s.Head,
-                        Device = s.Device,
-                        Seed = s.Seed,
-                        CheckpointDirectory = s.CheckpointDirectory,
-                        CheckpointEveryNSteps = s.CheckpointEveryNSteps,
-                        ResumeFrom = s.ResumeFrom,
-                        Progress = reporter,
-                        CancellationToken = cancellationToken,
-                    };
+                    var options = LH2FaceTrainer.Options.FromPreset(s.Preset);
+                    options.Backbone = s.Backbone;
+                    options.InputSize = s.InputSize;
+                    options.EmbeddingSize = s.EmbeddingSize;
+                    options.Epochs = s.Epochs;
+                    options.BatchSize = s.BatchSize;
+                    options.LearningRate = s.LearningRate;
+                    options.Device = s.Device;
+                    options.Seed = s.Seed;
+                    options.CheckpointDirectory = s.CheckpointDirectory;
+                    options.CheckpointEveryNSteps = s.CheckpointEveryNSteps;
+                    options.ResumeFrom = s.ResumeFrom;
+                    options.Progress = reporter;
+                    options.CancellationToken = cancellationToken;
+                    if (s.Head is LH2FaceHead head)
+                        options.Head = head;
                     var pipeline = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageRow.ImagePath))
                         .Append(ml.Transforms.Conversion.MapValueToKey("Label", nameof(ImageRow.Identity)))
                         .Append(ml.Transforms.LH2Face(options));

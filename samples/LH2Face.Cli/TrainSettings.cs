@@ -19,7 +19,11 @@ public sealed record TrainSettings
     public int Epochs { get; init; } = Defaults.Epochs;
     public int BatchSize { get; init; } = Defaults.BatchSize;
     public float LearningRate { get; init; } = Defaults.LearningRate;
-    public LH2FaceHead Head { get; init; } = Defaults.Head;
+    /// <summary>The loss method: head, margin, norm control and proxy terms as published (LH2Face, ArcFace, CosFace, AdaFace, MagFace).</summary>
+    public LH2FaceLossPreset Preset { get; init; } = LH2FaceLossPreset.LH2Face;
+
+    /// <summary>A head to use instead of the preset's (the preset's other loss settings stay); null: the preset's head.</summary>
+    public LH2FaceHead? Head { get; init; }
     public LH2FaceDevice Device { get; init; } = Defaults.Device;
     public int Seed { get; init; } = Defaults.Seed;
     public string? CheckpointDirectory { get; init; }

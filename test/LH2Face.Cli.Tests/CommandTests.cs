@@ -98,6 +98,36 @@ public sealed class CommandTests
     }
 
     [TestMethod]
+    public void Train_Preset_SetsTheLossAndHeadOverridesOnlyTheHead()
+    {
+        var data = Path.Combine(root, "faces");
+        FaceFolder.Write(data, identities: 3, samples: 4, size: 24);
+        string LossOf(params string[] extra)
+        {
+            var onnx = Path.Combine(root, $"m{extra.Length}.onnx");
+            var output = new StringWriter();
+            string[] args = ["train", "--data", data, "--out", Path.Combine(root, $"m{extra.Length}.zip"), "--input-size", "16", "--embedding-size", "8",
+                "--epochs", "1", "--batch-size", "4", "--device", "Cpu", "--onnx", onnx, .. extra];
+            Assert.AreEqual(0, CliApp.Run(args, FaceFolder.Console(output), CancellationToken.None), output.ToString());
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(onnx);
+            return session.ModelMetadata.CustomMetadataMap["lh2face.loss"];
+        }
+
+        // The default is the LH2Face method: its head plus the three proxy losses.
+        var lh2face = LossOf();
+        StringAssert.Contains(lh2face, "\"head\":\"LH2Face(");
+        StringAssert.Contains(lh2face, "\"proxy_pp\":1");
+        // A baseline preset: its head, no proxy terms.
+        var arcface = LossOf("--preset", "ArcFace");
+        StringAssert.Contains(arcface, "\"head\":\"ArcFace(s=64, m=0.5)\"");
+        Assert.IsFalse(arcface.Contains("proxy_p", StringComparison.Ordinal), arcface);
+        // --head swaps the head only: CosFace with the LH2Face preset's proxy terms.
+        var cosface = LossOf("--preset", "LH2Face", "--head", "CosFace");
+        StringAssert.Contains(cosface, "\"head\":\"CosFace(s=64, m=0.35)\"");
+        StringAssert.Contains(cosface, "\"proxy_pp\":1");
+    }
+
+    [TestMethod]
     public void Train_MissingFolder_FailsNamingIt()
     {
         var missing = Path.Combine(root, "no-such-folder");
