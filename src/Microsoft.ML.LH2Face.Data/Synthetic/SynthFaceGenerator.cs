@@ -57,7 +57,7 @@ public sealed class SynthFaceGenerator
         int session = sample / o.ImagesPerSession;
         var srng = new StableRandom(o.Seed, 3, identity, session);
         double az = srng.Uniform(-70, 70), el = srng.Uniform(-20, 60);
-        double ambient = srng.Uniform(0.25, 0.55), diffuse = srng.Uniform(0.45, 0.85);
+        double ambient = srng.Uniform(0.3, 0.55), diffuse = srng.Uniform(0.45, 0.85);
         float temp = (float)srng.Uniform(-1, 1);
         var lightColor = new Vector3(1 + 0.1f * temp, 1 + 0.02f * temp, 1 - 0.12f * temp) / (1 + 0.1f * MathF.Max(0, temp));
         var bgA = Vector3.Lerp(new Vector3((float)srng.NextDouble(), (float)srng.NextDouble(), (float)srng.NextDouble()), new Vector3(0.5f), (float)srng.Uniform(0.2, 0.7));
@@ -82,7 +82,7 @@ public sealed class SynthFaceGenerator
         {
             bool yawHard = rng.Chance(0.6), pitchHard = rng.Chance(0.3), exprHard = rng.Chance(0.35);
             if (!pitchHard && !exprHard) yawHard = true;
-            yaw = yawHard ? rng.SignedUniform(45, 75) : rng.Uniform(-30, 30);
+            yaw = yawHard ? rng.SignedUniform(40, 75) : rng.Uniform(-30, 30);
             pitch = pitchHard ? rng.SignedUniform(20, 30) : rng.Uniform(-15, 15);
             roll = rng.Uniform(-20, 20);
             for (int k = 0; k < 4; k++) expr[k] = rng.Chance(0.3) ? rng.Uniform(0, 0.4) : 0;
