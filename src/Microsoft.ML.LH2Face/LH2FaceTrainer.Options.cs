@@ -6,7 +6,7 @@ public sealed partial class LH2FaceTrainer
     /// Every setting of the LH2Face trainer, with its default. Defaults follow insightface arcface_torch
     /// and the LH2Face specification (METHOD.md) unless said otherwise.
     /// </summary>
-    public sealed class Options
+    public sealed partial class Options
     {
         // ---- Columns ----
 
