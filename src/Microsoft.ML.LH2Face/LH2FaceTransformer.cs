@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face.Onnx;
+using Microsoft.ML.LH2Face.Rendering;
 using Microsoft.ML.Transforms.Image;
 
 namespace Microsoft.ML.LH2Face;
@@ -11,6 +12,10 @@ namespace Microsoft.ML.LH2Face;
 /// delegates to that chain, so <c>mlContext.Model.Save</c> / <c>Load</c> work: the loaded model is
 /// ML.NET's own chain with identical outputs, and everything it needs is in the ONNX graph and its
 /// metadata. Dispose it to delete its temporary ONNX files.
+/// A model trained with the renderer (Options.UseRenderer) also adds the Reconstruction (I_hat) and
+/// CanonicalFace (J) columns: planar RGB Single vectors of 3*R*R values in 0..255 (R =
+/// <see cref="RendererResolution"/>). For images, append
+/// <c>ConvertToImage(R, R, "ReconstructionImage", "Reconstruction", interleavedColors: false)</c>.
 /// </summary>
 public sealed class LH2FaceTransformer : ITransformer, IDisposable
 {
@@ -22,11 +27,13 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
     private readonly MLContext context;
     private readonly ITransformer chain;
     private readonly string imageColumn;
+    private readonly RendererColumns? rendererColumns;
     private bool disposed;
 
     internal LH2FaceTransformer(LH2FaceModelDescription description, byte[] scoringOnnx, byte[] standaloneOnnx, IDataView schemaSource,
-        ImageInputKind kind, string imageColumn, string embeddingColumn, string qualityColumn)
+        ImageInputKind kind, string imageColumn, string embeddingColumn, string qualityColumn, RendererColumns? rendererColumns = null)
     {
+        this.rendererColumns = rendererColumns;
         this.description = description;
         this.standaloneOnnx = standaloneOnnx;
         this.imageColumn = imageColumn;
@@ -63,6 +70,15 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
     /// <summary>Name of the quality output column.</summary>
     public string QualityColumnName { get; }
 
+    /// <summary>Side R of the Reconstruction and CanonicalFace outputs, or null when the model has no renderer.</summary>
+    public int? RendererResolution => rendererColumns?.Resolution;
+
+    /// <summary>Name of the reconstruction (I_hat) output column, or null when the model has no renderer.</summary>
+    public string? ReconstructionColumnName => rendererColumns?.Reconstruction;
+
+    /// <summary>Name of the canonical-face (J) output column, or null when the model has no renderer.</summary>
+    public string? CanonicalFaceColumnName => rendererColumns?.CanonicalFace;
+
     /// <summary>What happened during training.</summary>
     public LH2FaceTrainingSummary TrainingSummary => description.Summary;
 
@@ -78,7 +94,8 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
     /// insightface crops); the graph normalises (x - 127.5) / 127.5 itself. Outputs "embedding": float32
     /// [N, d], L2-normalised; "quality": float32 [N], the feature norm kappa. metadata_props carry the
     /// format version, sizes, normalisation, head and a training summary. The file is written to a
-    /// temporary name and moved into place.
+    /// temporary name and moved into place. With the renderer the graph also outputs "reconstruction"
+    /// and "canonical_face" [N, 3, R, R] (0..255) and "canonical_depth" [N, 1, R, R] (about 0.9..1.1).
     /// </summary>
     public void ExportOnnx(string path)
     {
@@ -159,18 +176,26 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
             ? t.ResizeImages(ResizedColumn, InputSize, InputSize, imageColumn, ImageResizingEstimator.ResizingKind.Fill)
                 .Append(t.ExtractPixels(names.Pixels, ResizedColumn, interleavePixelColors: false))
             : (IEstimator<ITransformer>)t.CopyColumns(names.Pixels, imageColumn);
-        var dropped = kind == ImageInputKind.Image
-            ? new[] { ResizedColumn, names.Pixels, names.Embedding, names.Quality }
-            : new[] { names.Pixels, names.Embedding, names.Quality };
+        var onnxOutputs = new List<string> { names.Embedding, names.Quality };
+        if (rendererColumns is not null)
+            onnxOutputs.AddRange([names.Reconstruction, names.CanonicalFace]);
+        var dropped = new List<string>(onnxOutputs) { names.Pixels };
+        if (kind == ImageInputKind.Image)
+            dropped.Add(ResizedColumn);
         // The path overload makes no copy of its own (the stream overload leaks one), and Save re-reads
         // the file: it lives in this transformer's directory until Dispose.
         var modelPath = Path.Combine(tempDirectory, "scoring.onnx");
         File.WriteAllBytes(modelPath, scoringOnnx);
         var estimator = prep
-            .Append(t.ApplyOnnxModel(new[] { names.Embedding, names.Quality }, new[] { names.Pixels }, modelPath))
+            .Append(t.ApplyOnnxModel(onnxOutputs.ToArray(), new[] { names.Pixels }, modelPath))
             .Append(t.CopyColumns(EmbeddingColumnName, names.Embedding))
-            .Append(t.CopyColumns(QualityColumnName, names.Quality))
-            .Append(t.DropColumns(dropped));
-        return estimator.Fit(schemaSource);
+            .Append(t.CopyColumns(QualityColumnName, names.Quality));
+        if (rendererColumns is not null)
+        {
+            estimator = estimator
+                .Append(t.CopyColumns(rendererColumns.Reconstruction, names.Reconstruction))
+                .Append(t.CopyColumns(rendererColumns.CanonicalFace, names.CanonicalFace));
+        }
+        return estimator.Append(t.DropColumns(dropped.ToArray())).Fit(schemaSource);
     }
 }

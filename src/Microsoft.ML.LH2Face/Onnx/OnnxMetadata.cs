@@ -20,6 +20,9 @@ internal static class OnnxMetadata
     /// <summary>The training head (loss) the embedding was trained with.</summary>
     public const string Head = "lh2face.head";
 
+    /// <summary>Side of the renderer outputs, e.g. "64x64" (only in models trained with the renderer).</summary>
+    public const string RendererResolution = "lh2face.renderer_resolution";
+
     /// <summary>A short summary of the training run.</summary>
     public const string TrainingSummary = "lh2face.training_summary";
 

@@ -51,4 +51,14 @@ internal static class RendererTraining
         }
         return terms;
     }
+
+    /// <summary>The renderer part of a checkpoint fingerprint: empty when the renderer is off, so renderer-free checkpoints keep theirs.</summary>
+    public static string Fingerprint(LH2FaceTrainer.Options options)
+        => options.UseRenderer ? $";renderer={options.RendererResolution}" : "";
+
+    /// <summary>The log line that states the renderer settings when training starts.</summary>
+    public static string Describe(LH2FaceTrainer.Options options)
+        => $"Renderer on: {options.RendererResolution}px, warp iterations {options.RendererWarpIterations}, " +
+           $"lambda_reco {options.ReconstructionWeight} (flip {options.FlipReconstructionWeight}, gradient {options.ReconstructionGradientWeight}), " +
+           $"lambda_canon {options.CanonicalRecognitionWeight}, lambda_view {options.ViewConsistencyWeight}.";
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
+using Microsoft.ML.LH2Face.Rendering;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.LH2Face.Training;
@@ -83,6 +84,8 @@ internal sealed class TrainingSession
         log($"LH2Face training: {train.Count} images, {train.ClassCount} identities, device {device.type}, backbone {options.Backbone} at {options.InputSize}px, " +
             $"embedding {options.EmbeddingSize}, head {options.Head}, optimiser {options.Optimizer} lr {options.LearningRate}, batch {batchSize}, " +
             $"{options.Epochs} epochs x {stepsPerEpoch} steps, seed {options.Seed}.");
+        if (options.UseRenderer)
+            log(RendererTraining.Describe(options));
 
         var epochLosses = new List<float>(state.EpochLosses);
         var accuracies = new List<double>(state.ValidationAccuracies);
@@ -204,6 +207,14 @@ internal sealed class TrainingSession
             terms[name] = value.item<float>();
             loss = loss + value;
         }
+        if (network.Renderer is not null)
+        {
+            foreach (var (name, value, weight) in RendererTraining.Losses(network, pixels, z, (e, n) => nn.functional.cross_entropy(network.Head.forward(e, n, labels), labels), options))
+            {
+                terms[name] = value.item<float>();
+                loss = loss + weight * value;
+            }
+        }
         float lossValue = loss.item<float>();
         float meanKappa = norm.mean().item<float>();
         float stdKappa = batchSize > 1 ? norm.std().item<float>() : 0f;
@@ -277,5 +288,5 @@ internal sealed class TrainingSession
 
     private string Fingerprint(int batchSize)
         => $"images={train.Count};classes={train.ClassCount};backbone={options.Backbone};input={options.InputSize};embedding={options.EmbeddingSize};" +
-           $"head={options.Head};optimizer={options.Optimizer};batch={batchSize};epochs={options.Epochs};seed={options.Seed}";
+           $"head={options.Head};optimizer={options.Optimizer};batch={batchSize};epochs={options.Epochs};seed={options.Seed}" + RendererTraining.Fingerprint(options);
 }
