@@ -28,6 +28,7 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
     private readonly ITransformer chain;
     private readonly string imageColumn;
     private readonly RendererColumns? rendererColumns;
+    private Microsoft.ML.OnnxRuntime.InferenceSession? renderSession;
     private bool disposed;
 
     internal LH2FaceTransformer(LH2FaceModelDescription description, byte[] scoringOnnx, byte[] standaloneOnnx, IDataView schemaSource,
@@ -118,6 +119,39 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the renderer on images given as planar RGB 0..255 at the input size (3 * S * S values each,
+    /// S = <see cref="InputSize"/>), through the standalone ONNX graph: the reconstruction, the canonical
+    /// face and the canonical depth of each image (the depth is not an ML.NET column).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model was trained without the renderer.</exception>
+    public IReadOnlyList<LH2FaceRendering> Render(IReadOnlyList<float[]> pixels)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentNullException.ThrowIfNull(pixels);
+        int r = RendererResolution ?? throw new InvalidOperationException(
+            "This model was trained without the renderer, so it cannot render faces: train with LH2FaceTrainer.Options.UseRenderer = true.");
+        int values = 3 * InputSize * InputSize;
+        for (int i = 0; i < pixels.Count; i++)
+        {
+            if (pixels[i] is null || pixels[i].Length != values)
+                throw new ArgumentException($"pixels[{i}] has {pixels[i]?.Length ?? 0} values; give planar RGB 0..255 at the input size ({values} = 3 x {InputSize} x {InputSize}).", nameof(pixels));
+        }
+        if (pixels.Count == 0)
+            return Array.Empty<LH2FaceRendering>();
+        var names = OnnxModelExporter.StandaloneNames;
+        renderSession ??= new Microsoft.ML.OnnxRuntime.InferenceSession(standaloneOnnx);
+        var input = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(pixels.SelectMany(p => p).ToArray(), new[] { pixels.Count, 3, InputSize, InputSize });
+        using var results = renderSession.Run(
+            new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(names.Pixels, input) },
+            new[] { names.Reconstruction, names.CanonicalFace, names.CanonicalDepth! });
+        float[] Output(string name) => results.First(v => v.Name == name).AsTensor<float>().ToArray();
+        float[] reconstruction = Output(names.Reconstruction), canonical = Output(names.CanonicalFace), depth = Output(names.CanonicalDepth!);
+        int image = 3 * r * r, plane = r * r;
+        return Enumerable.Range(0, pixels.Count).Select(i => new LH2FaceRendering(
+            reconstruction.AsSpan(i * image, image).ToArray(), canonical.AsSpan(i * image, image).ToArray(), depth.AsSpan(i * plane, plane).ToArray())).ToArray();
+    }
+
     /// <inheritdoc />
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
@@ -156,6 +190,7 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
         if (disposed)
             return;
         disposed = true;
+        renderSession?.Dispose();
         (chain as IDisposable)?.Dispose();
         try
         {

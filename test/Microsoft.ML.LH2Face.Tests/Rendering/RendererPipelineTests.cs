@@ -142,6 +142,40 @@ public sealed class RendererPipelineTests
     }
 
     [TestMethod]
+    public void Render_HeldOutImages_MatchesTorchSharpIncludingTheDepth()
+    {
+        var rows = ml.Data.CreateEnumerable<PixelRow>(heldOut, reuseRowObject: false).ToList();
+        var rendered = face.Render(rows.Select(r => r.Pixels).ToList());
+        var scored = ml.Data.CreateEnumerable<RenderedRow>(face.Transform(heldOut), reuseRowObject: false).ToList();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        network.eval();
+        var z = network.Features(tensor(rows.SelectMany(r => r.Pixels).ToArray()).view(rows.Count, 3, Size, Size));
+        var (embedding, _) = FaceNetwork.Split(z);
+        var depth = network.Renderer!.Render(embedding, z, withFlip: false).Depth.data<float>().ToArray();
+        Assert.HasCount(rows.Count, rendered);
+        int plane = Resolution * Resolution;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Assert.HasCount(plane, rendered[i].CanonicalDepth);
+            for (int k = 0; k < plane; k++)
+                Assert.AreEqual(depth[i * plane + k], rendered[i].CanonicalDepth[k], 1e-4, $"depth of image {i} at {k}");
+            for (int k = 0; k < Values; k++)
+            {
+                Assert.AreEqual(scored[i].Reconstruction[k], rendered[i].Reconstruction[k], 1e-3, $"reconstruction of image {i} at {k}");
+                Assert.AreEqual(scored[i].CanonicalFace[k], rendered[i].CanonicalFace[k], 1e-3, $"canonical face of image {i} at {k}");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void Render_WrongPixelCount_NamesTheInputSize()
+    {
+        var e = Assert.ThrowsExactly<ArgumentException>(() => face.Render([new float[3 * 16 * 16]]));
+        StringAssert.Contains(e.Message, "pixels[0] has 768 values; give planar RGB 0..255 at the input size (3072 = 3 x 32 x 32)");
+    }
+
+    [TestMethod]
     public void ModelZip_SaveAndLoad_KeepsTheRendererColumns_AndConvertToImageGivesImages()
     {
         var path = Path.Combine(workDir, "model.zip");
