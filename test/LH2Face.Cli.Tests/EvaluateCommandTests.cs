@@ -112,6 +112,7 @@ public sealed class EvaluateCommandTests
         var strataPairs = report["verification"]!.AsArray().Skip(1).Take(3).Sum(v => v!["genuine"]!.GetValue<int>() + v["impostor"]!.GetValue<int>());
         Assert.AreEqual(report["verification"]!.AsArray()[0]!["genuine"]!.GetValue<int>() + report["verification"]!.AsArray()[0]!["impostor"]!.GetValue<int>(), strataPairs,
             "the strata partition the pairs");
+        Assert.IsEmpty(report["imageFidelity"]!.AsArray(), "no renderer, no canonical-face PSNR");
     }
 
     [TestMethod]
