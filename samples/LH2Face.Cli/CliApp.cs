@@ -40,10 +40,13 @@ public static class CliApp
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also write a checkpoint every this many steps (needs --checkpoint-dir; 0 = at the end only).", DefaultValueFactory = _ => 0 };
         var resume = new Option<string?>("--resume") { Description = "Checkpoint folder of an earlier run (same data and options) to continue from." };
         var onnx = new Option<string?>("--onnx") { Description = "Also export a standalone ONNX model to this file." };
+        var renderer = new Option<bool>("--renderer") { Description = "Also train the photo-geometric renderer (reconstruction, canonical face, depth) and write a montage after training." };
+        var rendererResolution = new Option<int>("--renderer-resolution") { Description = "Side of the rendered images: a multiple of 16, at most --input-size.", DefaultValueFactory = _ => d.RendererResolution };
+        var montage = new Option<string?>("--montage") { Description = "With --renderer: PNG montage to write (input | reconstruction | canonical | depth). Default: beside --out, model.zip -> model.montage.png." };
 
         var command = new Command("train", "Train a face-embedding model on an identity folder and save it as an ML.NET model zip.")
         {
-            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, seed, checkpointDir, checkpointEvery, resume, onnx,
+            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, montage,
         };
         command.SetAction(r => TrainCommand.Run(new TrainSettings
         {
@@ -63,6 +66,9 @@ public static class CliApp
             CheckpointEveryNSteps = r.GetValue(checkpointEvery),
             ResumeFrom = r.GetValue(resume),
             OnnxPath = r.GetValue(onnx),
+            UseRenderer = r.GetValue(renderer),
+            RendererResolution = r.GetValue(rendererResolution),
+            MontagePath = r.GetValue(montage),
         }, console, cancellationToken));
         return command;
     }

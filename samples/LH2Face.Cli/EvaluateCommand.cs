@@ -228,6 +228,50 @@ public static class EvaluateCommand
         var templateScores = IjbTemplates.ScorePairs(templates,
             protocol.TemplatePairs.Select(p => p.TemplateA).ToArray(), protocol.TemplatePairs.Select(p => p.TemplateB).ToArray());
         report.AddVerification("SynthFace templates", VerificationMetrics.Evaluate(templateScores, protocol.TemplatePairs.Select(p => p.IsSame).ToArray()));
+
+        if (embedder is MlNetModelEmbedder model && model.OutputVectorSize(CanonicalFaceColumn) is int size)
+            AddCanonicalFidelity(model, size, generator, images, report, console, cancellationToken);
+    }
+
+    /// <summary>The output column of the canonical face in model.zip files written by 'lh2face train --renderer'.</summary>
+    public const string CanonicalFaceColumn = "CanonicalFace";
+
+    /// <summary>
+    /// A model with the renderer: PSNR of the canonical face of every test image against its identity's
+    /// ground-truth frontal render, resized to the renderer resolution (see <see cref="SynthFaceCanonicalFidelity"/>).
+    /// </summary>
+    private static void AddCanonicalFidelity(MlNetModelEmbedder model, int size, SynthFaceGenerator generator, IReadOnlyList<(int, int)> images,
+        EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        int resolution = (int)Math.Round(Math.Sqrt(size / 3.0));
+        if (3 * resolution * resolution != size)
+            throw new CliException($"The model's '{CanonicalFaceColumn}' column has {size} values, not planar RGB 3*R*R: it was not written by 'lh2face train --renderer'.");
+        IReadOnlyDictionary<string, ImageFidelityResult>? fidelity = null;
+        console.Progress().AutoClear(false).Start(context =>
+        {
+            var task = context.AddTask("rendering canonical faces", maxValue: images.Count);
+            fidelity = SynthFaceCanonicalFidelity.Measure(generator, images, resolution, samples =>
+            {
+                var batch = samples.Select(sample => ToInputSize(sample.ToImage(), model.InputSize)).ToList();
+                try
+                {
+                    return model.Score(batch, CanonicalFaceColumn);
+                }
+                finally
+                {
+                    foreach (var image in batch)
+                        image.Dispose();
+                    task.Increment(samples.Count);
+                }
+            }, cancellationToken);
+        });
+        foreach (var (name, result) in fidelity!)
+            report.AddImageFidelity($"SynthFace canonical face vs frontal truth ({resolution}px) / {name}", result);
+        var all = fidelity![SynthFaceCanonicalFidelity.AllImages];
+        var hardNote = fidelity.TryGetValue(nameof(SynthFaceStratum.HardHQ), out var hard)
+            ? string.Create(CultureInfo.InvariantCulture, $" (hard-HQ {hard.MeanPsnr:F2} dB)") : "";
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"Canonical face vs ground-truth frontal render at {resolution}px: mean PSNR {all.MeanPsnr:F2} dB over {all.Images} test images{hardNote}.")));
     }
 
     /// <summary>Every scored pair as CSV (identity_a, sample_a, identity_b, sample_b, stratum, kind, score), so a reader can slice the scores by pair kind.</summary>

@@ -17,7 +17,9 @@ public enum EvaluationProtocol
 
     /// <summary>
     /// The built-in SynthFace benchmark (--data small or full): its test pairs, stratified into hard-HQ,
-    /// easy-HQ and LQ, and its template protocol, rendered on the fly (deterministic).
+    /// easy-HQ and LQ, and its template protocol, rendered on the fly (deterministic). For a model.zip
+    /// trained with --renderer, also the PSNR of each test image's canonical face against its identity's
+    /// ground-truth frontal render.
     /// </summary>
     SynthFace,
 }

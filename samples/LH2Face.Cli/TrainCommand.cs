@@ -69,6 +69,9 @@ public static class TrainCommand
         // Check everything that can be checked before minutes of training.
         var modelPath = OutputFile.CheckWritable(s.OutputPath, "model");
         var onnxPath = s.OnnxPath is null ? null : OutputFile.CheckWritable(s.OnnxPath, "ONNX file");
+        if (s.MontagePath is not null && !s.UseRenderer)
+            throw new CliException("--montage needs --renderer: the montage shows what the renderer makes of a few images.");
+        var montagePath = s.UseRenderer ? OutputFile.CheckWritable(s.MontagePath ?? RendererMontage.DefaultPath(modelPath), "montage") : null;
         if (s.ResumeFrom is not null && !Directory.Exists(s.ResumeFrom))
             throw new CliException($"Resume folder '{s.ResumeFrom}' does not exist.");
         var dataFolder = s.DataFolder ?? WriteSynthFaceTrainSet(modelPath, console);
@@ -105,6 +108,8 @@ public static class TrainCommand
                     options.CheckpointDirectory = s.CheckpointDirectory;
                     options.CheckpointEveryNSteps = s.CheckpointEveryNSteps;
                     options.ResumeFrom = s.ResumeFrom;
+                    options.UseRenderer = s.UseRenderer;
+                    options.RendererResolution = s.RendererResolution;
                     options.Progress = reporter;
                     options.CancellationToken = cancellationToken;
                     if (s.Head is LH2FaceHead head)
@@ -121,6 +126,21 @@ public static class TrainCommand
             OutputFile.WriteAtomically(modelPath, temp => ml.Model.Save(model, data.Schema, temp));
             if (onnxPath is not null)
                 face.ExportOnnx(onnxPath);
+            string? montageNote = null;
+            if (montagePath is not null)
+            {
+                var (images, note) = MontageImages(s, rows);
+                try
+                {
+                    RendererMontage.Write(montagePath, face, images);
+                    montageNote = $"{Markup.Escape(montagePath)} ({images.Count} {note})";
+                }
+                finally
+                {
+                    foreach (var image in images)
+                        image.Dispose();
+                }
+            }
             clock.Stop();
 
             var summary = face.TrainingSummary;
@@ -132,6 +152,8 @@ public static class TrainCommand
             grid.AddRow("Model", Markup.Escape(modelPath));
             if (onnxPath is not null)
                 grid.AddRow("ONNX", Markup.Escape(onnxPath));
+            if (montageNote is not null)
+                grid.AddRow("Montage", montageNote);
             if (s.CheckpointDirectory is not null)
                 grid.AddRow("Checkpoints", Markup.Escape(Path.GetFullPath(s.CheckpointDirectory)));
             console.MarkupLine("[green]Training finished.[/]");
@@ -142,6 +164,22 @@ public static class TrainCommand
         {
             model?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The montage's images: without --data, held-out faces of the SynthFace small protocol's test
+    /// identities (identity i, sample i); with --data, the first image of each of the first identities
+    /// (training images: the folder has no held-out split).
+    /// </summary>
+    private static (List<MLImage> Images, string Note) MontageImages(TrainSettings s, IReadOnlyList<(string Path, string Identity)> rows)
+    {
+        if (s.DataFolder is null)
+        {
+            var generator = new SynthFaceGenerator(SynthFaceProtocol.Create(SynthFaceProtocolOptions.Small()).TestOptions);
+            return (Enumerable.Range(0, RendererMontage.DefaultImages).Select(i => generator.Generate(i, i).ToImage()).ToList(), "held-out SynthFace test faces");
+        }
+        var firsts = rows.GroupBy(r => r.Identity, StringComparer.Ordinal).Select(g => g.First().Path).Take(RendererMontage.DefaultImages).ToList();
+        return (firsts.Select(MLImage.CreateFromFile).ToList(), "training images, first of each identity");
     }
 
     private static string Format(TimeSpan t) => t.ToString(t.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss\.f", CultureInfo.InvariantCulture);

@@ -30,6 +30,15 @@ public sealed record TrainSettings
     public int CheckpointEveryNSteps { get; init; }
     public string? ResumeFrom { get; init; }
 
+    /// <summary>Train the renderer branch (Options.UseRenderer) and write a montage after training.</summary>
+    public bool UseRenderer { get; init; }
+
+    /// <summary>Side of the rendered images (Options.RendererResolution).</summary>
+    public int RendererResolution { get; init; } = Defaults.RendererResolution;
+
+    /// <summary>Montage PNG to write with the renderer; null: beside the model (model.zip -> model.montage.png).</summary>
+    public string? MontagePath { get; init; }
+
     /// <summary>Optional standalone ONNX file to export as well.</summary>
     public string? OnnxPath { get; init; }
 }

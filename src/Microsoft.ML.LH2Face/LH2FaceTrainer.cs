@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face.Onnx;
+using Microsoft.ML.LH2Face.Rendering;
 using Microsoft.ML.LH2Face.Training;
 using Microsoft.ML.Transforms.Image;
 
@@ -23,6 +24,7 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
     internal LH2FaceTrainer(Options options, TransformsCatalog? catalog)
     {
         InputValidation.CheckOptions(options);
+        options.CheckRenderer();
         this.options = options;
         log = MlNetLog.From(catalog);
     }
@@ -34,7 +36,8 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         InputValidation.Check(inputSchema, options);
-        return OutputColumns.AddTo(inputSchema, options.EmbeddingColumnName, options.QualityColumnName, options.EmbeddingSize);
+        return RendererOutputColumns.AddTo(
+            OutputColumns.AddTo(inputSchema, options.EmbeddingColumnName, options.QualityColumnName, options.EmbeddingSize), options);
     }
 
     /// <summary>Trains on <paramref name="input"/> and returns the fitted transformer.</summary>
@@ -65,7 +68,8 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
             network.Dispose();
             network = null;
         }
-        var transformer = new LH2FaceTransformer(description, scoring, standalone, input, kind, options.ImageColumnName, options.EmbeddingColumnName, options.QualityColumnName);
+        var transformer = new LH2FaceTransformer(description, scoring, standalone, input, kind, options.ImageColumnName, options.EmbeddingColumnName, options.QualityColumnName,
+            RendererColumns.From(options));
         return (transformer, network);
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face.Onnx;
+using Microsoft.ML.LH2Face.Rendering;
 using Microsoft.ML.Transforms.Image;
 
 namespace Microsoft.ML.LH2Face;
@@ -11,6 +12,10 @@ namespace Microsoft.ML.LH2Face;
 /// delegates to that chain, so <c>mlContext.Model.Save</c> / <c>Load</c> work: the loaded model is
 /// ML.NET's own chain with identical outputs, and everything it needs is in the ONNX graph and its
 /// metadata. Dispose it to delete its temporary ONNX files.
+/// A model trained with the renderer (Options.UseRenderer) also adds the Reconstruction (I_hat) and
+/// CanonicalFace (J) columns: planar RGB Single vectors of 3*R*R values in 0..255 (R =
+/// <see cref="RendererResolution"/>). For images, append
+/// <c>ConvertToImage(R, R, "ReconstructionImage", "Reconstruction", interleavedColors: false)</c>.
 /// </summary>
 public sealed class LH2FaceTransformer : ITransformer, IDisposable
 {
@@ -22,11 +27,14 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
     private readonly MLContext context;
     private readonly ITransformer chain;
     private readonly string imageColumn;
+    private readonly RendererColumns? rendererColumns;
+    private Microsoft.ML.OnnxRuntime.InferenceSession? renderSession;
     private bool disposed;
 
     internal LH2FaceTransformer(LH2FaceModelDescription description, byte[] scoringOnnx, byte[] standaloneOnnx, IDataView schemaSource,
-        ImageInputKind kind, string imageColumn, string embeddingColumn, string qualityColumn)
+        ImageInputKind kind, string imageColumn, string embeddingColumn, string qualityColumn, RendererColumns? rendererColumns = null)
     {
+        this.rendererColumns = rendererColumns;
         this.description = description;
         this.standaloneOnnx = standaloneOnnx;
         this.imageColumn = imageColumn;
@@ -63,6 +71,15 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
     /// <summary>Name of the quality output column.</summary>
     public string QualityColumnName { get; }
 
+    /// <summary>Side R of the Reconstruction and CanonicalFace outputs, or null when the model has no renderer.</summary>
+    public int? RendererResolution => rendererColumns?.Resolution;
+
+    /// <summary>Name of the reconstruction (I_hat) output column, or null when the model has no renderer.</summary>
+    public string? ReconstructionColumnName => rendererColumns?.Reconstruction;
+
+    /// <summary>Name of the canonical-face (J) output column, or null when the model has no renderer.</summary>
+    public string? CanonicalFaceColumnName => rendererColumns?.CanonicalFace;
+
     /// <summary>What happened during training.</summary>
     public LH2FaceTrainingSummary TrainingSummary => description.Summary;
 
@@ -78,7 +95,8 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
     /// insightface crops); the graph normalises (x - 127.5) / 127.5 itself. Outputs "embedding": float32
     /// [N, d], L2-normalised; "quality": float32 [N], the feature norm kappa. metadata_props carry the
     /// format version, sizes, normalisation, head and a training summary. The file is written to a
-    /// temporary name and moved into place.
+    /// temporary name and moved into place. With the renderer the graph also outputs "reconstruction"
+    /// and "canonical_face" [N, 3, R, R] (0..255) and "canonical_depth" [N, 1, R, R] (about 0.9..1.1).
     /// </summary>
     public void ExportOnnx(string path)
     {
@@ -99,6 +117,39 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
             if (File.Exists(temp))
                 File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// Runs the renderer on images given as planar RGB 0..255 at the input size (3 * S * S values each,
+    /// S = <see cref="InputSize"/>), through the standalone ONNX graph: the reconstruction, the canonical
+    /// face and the canonical depth of each image (the depth is not an ML.NET column).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model was trained without the renderer.</exception>
+    public IReadOnlyList<LH2FaceRendering> Render(IReadOnlyList<float[]> pixels)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentNullException.ThrowIfNull(pixels);
+        int r = RendererResolution ?? throw new InvalidOperationException(
+            "This model was trained without the renderer, so it cannot render faces: train with LH2FaceTrainer.Options.UseRenderer = true.");
+        int values = 3 * InputSize * InputSize;
+        for (int i = 0; i < pixels.Count; i++)
+        {
+            if (pixels[i] is null || pixels[i].Length != values)
+                throw new ArgumentException($"pixels[{i}] has {pixels[i]?.Length ?? 0} values; give planar RGB 0..255 at the input size ({values} = 3 x {InputSize} x {InputSize}).", nameof(pixels));
+        }
+        if (pixels.Count == 0)
+            return Array.Empty<LH2FaceRendering>();
+        var names = OnnxModelExporter.StandaloneNames;
+        renderSession ??= new Microsoft.ML.OnnxRuntime.InferenceSession(standaloneOnnx);
+        var input = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(pixels.SelectMany(p => p).ToArray(), new[] { pixels.Count, 3, InputSize, InputSize });
+        using var results = renderSession.Run(
+            new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(names.Pixels, input) },
+            new[] { names.Reconstruction, names.CanonicalFace, names.CanonicalDepth! });
+        float[] Output(string name) => results.First(v => v.Name == name).AsTensor<float>().ToArray();
+        float[] reconstruction = Output(names.Reconstruction), canonical = Output(names.CanonicalFace), depth = Output(names.CanonicalDepth!);
+        int image = 3 * r * r, plane = r * r;
+        return Enumerable.Range(0, pixels.Count).Select(i => new LH2FaceRendering(
+            reconstruction.AsSpan(i * image, image).ToArray(), canonical.AsSpan(i * image, image).ToArray(), depth.AsSpan(i * plane, plane).ToArray())).ToArray();
     }
 
     /// <inheritdoc />
@@ -139,6 +190,7 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
         if (disposed)
             return;
         disposed = true;
+        renderSession?.Dispose();
         (chain as IDisposable)?.Dispose();
         try
         {
@@ -159,18 +211,26 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
             ? t.ResizeImages(ResizedColumn, InputSize, InputSize, imageColumn, ImageResizingEstimator.ResizingKind.Fill)
                 .Append(t.ExtractPixels(names.Pixels, ResizedColumn, interleavePixelColors: false))
             : (IEstimator<ITransformer>)t.CopyColumns(names.Pixels, imageColumn);
-        var dropped = kind == ImageInputKind.Image
-            ? new[] { ResizedColumn, names.Pixels, names.Embedding, names.Quality }
-            : new[] { names.Pixels, names.Embedding, names.Quality };
+        var onnxOutputs = new List<string> { names.Embedding, names.Quality };
+        if (rendererColumns is not null)
+            onnxOutputs.AddRange([names.Reconstruction, names.CanonicalFace]);
+        var dropped = new List<string>(onnxOutputs) { names.Pixels };
+        if (kind == ImageInputKind.Image)
+            dropped.Add(ResizedColumn);
         // The path overload makes no copy of its own (the stream overload leaks one), and Save re-reads
         // the file: it lives in this transformer's directory until Dispose.
         var modelPath = Path.Combine(tempDirectory, "scoring.onnx");
         File.WriteAllBytes(modelPath, scoringOnnx);
         var estimator = prep
-            .Append(t.ApplyOnnxModel(new[] { names.Embedding, names.Quality }, new[] { names.Pixels }, modelPath))
+            .Append(t.ApplyOnnxModel(onnxOutputs.ToArray(), new[] { names.Pixels }, modelPath))
             .Append(t.CopyColumns(EmbeddingColumnName, names.Embedding))
-            .Append(t.CopyColumns(QualityColumnName, names.Quality))
-            .Append(t.DropColumns(dropped));
-        return estimator.Fit(schemaSource);
+            .Append(t.CopyColumns(QualityColumnName, names.Quality));
+        if (rendererColumns is not null)
+        {
+            estimator = estimator
+                .Append(t.CopyColumns(rendererColumns.Reconstruction, names.Reconstruction))
+                .Append(t.CopyColumns(rendererColumns.CanonicalFace, names.CanonicalFace));
+        }
+        return estimator.Append(t.DropColumns(dropped.ToArray())).Fit(schemaSource);
     }
 }

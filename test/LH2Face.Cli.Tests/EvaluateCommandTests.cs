@@ -124,6 +124,7 @@ public sealed class EvaluateCommandTests
         Assert.AreEqual(fields.Count(f => f[4] == "HardHQ" && f[5] == "Genuine"), hardRandom["genuine"]!.GetValue<int>());
         Assert.AreEqual(fields.Count(f => f[4] == "HardHQ" && f[5] == "Impostor"), hardRandom["impostor"]!.GetValue<int>());
         Assert.IsTrue(fields.All(f => float.TryParse(f[6], System.Globalization.CultureInfo.InvariantCulture, out var c) && c is >= -1.0001f and <= 1.0001f));
+        Assert.IsEmpty(report["imageFidelity"]!.AsArray(), "no renderer, no canonical-face PSNR");
     }
 
     [TestMethod]

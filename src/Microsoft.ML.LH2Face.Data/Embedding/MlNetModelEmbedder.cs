@@ -35,6 +35,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
     private readonly ITransformer model;
     private readonly DataViewType inputType;
     private readonly InputKind kind;
+    private readonly DataViewSchema outputSchema;
 
     /// <summary>Loads a model.zip.</summary>
     /// <param name="modelPath">Path of the model.zip.</param>
@@ -93,7 +94,8 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         DataViewSchema.Column? output;
         try
         {
-            output = model.GetOutputSchema(schema).GetColumnOrNull(EmbeddingColumn);
+            outputSchema = model.GetOutputSchema(schema);
+            output = outputSchema.GetColumnOrNull(EmbeddingColumn);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
@@ -143,10 +145,31 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         return result;
     }
 
+    /// <summary>
+    /// Size of the model's float vector output column <paramref name="column"/> (e.g. the renderer's
+    /// "CanonicalFace", 3 * R * R), or null when the model has no such column.
+    /// </summary>
+    public int? OutputVectorSize(string column)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(column);
+        return outputSchema.GetColumnOrNull(column)?.Type is VectorDataViewType { Size: > 0 } vector && vector.ItemType == NumberDataViewType.Single
+            ? vector.Size
+            : null;
+    }
+
+    /// <summary>The values of the float vector output column <paramref name="column"/> for each image (no flip).</summary>
+    public float[][] Score(IReadOnlyList<MLImage> images, string column)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (OutputVectorSize(column) is null)
+            throw new ArgumentException($"The model has no float vector output column '{column}' (a model trained with Options.UseRenderer has 'Reconstruction' and 'CanonicalFace').", nameof(column));
+        return Run(images, column);
+    }
+
     /// <inheritdoc />
     public void Dispose() => (model as IDisposable)?.Dispose();
 
-    private float[][] Run(IReadOnlyList<MLImage> images)
+    private float[][] Run(IReadOnlyList<MLImage> images, string column = EmbeddingColumn)
     {
         float[][] result;
         switch (kind)
@@ -158,7 +181,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
                 var copies = images.Select((image, i) => Copy(image, i)).ToArray();
                 try
                 {
-                    result = Transform(context.Data.LoadFromEnumerable(copies.Select(c => new ImageRow { Image = c }), definition));
+                    result = Transform(context.Data.LoadFromEnumerable(copies.Select(c => new ImageRow { Image = c }), definition), column);
                 }
                 finally
                 {
@@ -167,7 +190,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
                 }
                 break;
             case InputKind.Pixels:
-                result = RunPlanar(images.Select((image, i) => PlanarImage.FromImage(image, InputSize, i)).ToArray());
+                result = RunPlanar(images.Select((image, i) => PlanarImage.FromImage(image, InputSize, i)).ToArray(), column);
                 break;
             default:
                 string folder = Directory.CreateTempSubdirectory("lh2face-embed-").FullName;
@@ -179,7 +202,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
                         rows[i] = new PathRow { ImagePath = Path.Combine(folder, $"{i}.png") };
                         images[i].Save(rows[i].ImagePath);
                     }
-                    result = Transform(context.Data.LoadFromEnumerable(rows));
+                    result = Transform(context.Data.LoadFromEnumerable(rows), column);
                 }
                 finally
                 {
@@ -190,14 +213,14 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         return result;
     }
 
-    private float[][] RunPlanar(IReadOnlyList<float[]> planarImages)
+    private float[][] RunPlanar(IReadOnlyList<float[]> planarImages, string column = EmbeddingColumn)
     {
         if (kind != InputKind.Pixels)
         {
             var images = planarImages.Select(p => PlanarImage.ToImage(p, InputSize)).ToArray();
             try
             {
-                return Run(images);
+                return Run(images, column);
             }
             finally
             {
@@ -207,13 +230,13 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         }
         var definition = SchemaDefinition.Create(typeof(PixelRow));
         definition[ImageColumn].ColumnType = inputType;
-        return Transform(context.Data.LoadFromEnumerable(planarImages.Select(p => new PixelRow { Image = p }), definition));
+        return Transform(context.Data.LoadFromEnumerable(planarImages.Select(p => new PixelRow { Image = p }), definition), column);
     }
 
-    private float[][] Transform(IDataView input)
+    private float[][] Transform(IDataView input, string name)
     {
         var scored = model.Transform(input);
-        var column = scored.Schema[EmbeddingColumn];
+        var column = scored.Schema[name];
         var result = new List<float[]>();
         using var cursor = scored.GetRowCursor(new[] { column });
         var getter = cursor.GetGetter<VBuffer<float>>(column);

@@ -11,6 +11,7 @@ public sealed class EvaluationReport
     private readonly List<KeyValuePair<string, VerificationResult>> verification = new();
     private readonly List<KeyValuePair<string, TenFoldResult>> tenFold = new();
     private readonly List<KeyValuePair<string, IdentificationResult>> identification = new();
+    private readonly List<KeyValuePair<string, ImageFidelityResult>> fidelity = new();
 
     /// <summary>Creates an empty report.</summary>
     /// <param name="title">Report title (first markdown heading).</param>
@@ -31,6 +32,9 @@ public sealed class EvaluationReport
 
     /// <summary>1:N identification results.</summary>
     public IReadOnlyList<KeyValuePair<string, IdentificationResult>> Identification => identification;
+
+    /// <summary>PSNR of rendered images against ground truth (e.g. the renderer's canonical faces against SynthFace's frontal renders).</summary>
+    public IReadOnlyList<KeyValuePair<string, ImageFidelityResult>> ImageFidelity => fidelity;
 
     /// <summary>Adds a verification result.</summary>
     /// <param name="name">Name of the set (unique within the verification results).</param>
@@ -57,6 +61,11 @@ public sealed class EvaluationReport
     /// <param name="name">Name of the gallery/probe set.</param>
     /// <param name="result">The result.</param>
     public EvaluationReport AddIdentification(string name, IdentificationResult result) => Add(identification, name, result);
+
+    /// <summary>Adds a PSNR result of rendered images.</summary>
+    /// <param name="name">What was compared with what (unique within the fidelity results).</param>
+    /// <param name="result">The result.</param>
+    public EvaluationReport AddImageFidelity(string name, ImageFidelityResult result) => Add(fidelity, name, result);
 
     private EvaluationReport Add<T>(List<KeyValuePair<string, T>> list, string name, T result)
     {

@@ -107,6 +107,16 @@ public static class EvaluationReportWriter
             md.AppendLine();
         }
 
+        if (report.ImageFidelity.Count > 0)
+        {
+            md.AppendLine("## Rendered images against ground truth").AppendLine();
+            md.AppendLine("| images | count | mean PSNR (dB) | median PSNR (dB) |");
+            md.AppendLine("|---|---:|---:|---:|");
+            foreach (var (name, r) in report.ImageFidelity)
+                md.Append(Invariant, $"| {Escape(name)} | {r.Images} | {r.MeanPsnr:0.00} | {r.MedianPsnr:0.00} |").AppendLine();
+            md.AppendLine();
+        }
+
         string markdownPath = Path.Combine(directory, baseName + ".md");
         string jsonPath = Path.Combine(directory, baseName + ".json");
         WriteAtomically(markdownPath, Encoding.UTF8.GetBytes(md.ToString()));
@@ -185,12 +195,20 @@ public static class EvaluationReportWriter
                 }).ToArray()),
             });
         }
+        var fidelity = new JsonArray(report.ImageFidelity.Select(f => (JsonNode)new JsonObject
+        {
+            ["name"] = f.Key,
+            ["images"] = f.Value.Images,
+            ["meanPsnr"] = Num(f.Value.MeanPsnr),
+            ["medianPsnr"] = Num(f.Value.MedianPsnr),
+        }).ToArray());
         return new JsonObject
         {
             ["title"] = report.Title,
             ["verification"] = verification,
             ["tenFold"] = tenFold,
             ["identification"] = identification,
+            ["imageFidelity"] = fidelity,
         };
     }
 

@@ -307,6 +307,20 @@ internal sealed class OnnxGraphBuilder
         return Op("Pad", [.. inputs], Str("mode", mode));
     }
 
+    // ---------------------------------------------------------------- renderer ops
+
+    /// <summary>Resize by integer <paramref name="scales"/> (one per axis) with nearest-neighbour
+    /// sampling: output index i reads input index floor(i / scale), as PyTorch's "nearest" mode.</summary>
+    public string ResizeNearest(string x, params float[] scales)
+    {
+        string scaleName = Initializer("scales", scales, scales.Length);
+        return Op("Resize", [x, "", scaleName],
+            Str("mode", "nearest"), Str("coordinate_transformation_mode", "asymmetric"), Str("nearest_mode", "floor"));
+    }
+
+    /// <summary>Neg.</summary>
+    public string Neg(string x) => Op("Neg", [x]);
+
     // ---------------------------------------------------------------- helpers
 
     private string Op(string opType, string[] inputs, params AttributeProto[] attributes)

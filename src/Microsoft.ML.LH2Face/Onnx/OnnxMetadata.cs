@@ -23,6 +23,9 @@ internal static class OnnxMetadata
     /// <summary>The effective loss configuration as JSON: head description, weight of each term, sample rate, proxy settings.</summary>
     public const string Loss = "lh2face.loss";
 
+    /// <summary>Side of the renderer outputs, e.g. "64x64" (only in models trained with the renderer).</summary>
+    public const string RendererResolution = "lh2face.renderer_resolution";
+
     /// <summary>A short summary of the training run.</summary>
     public const string TrainingSummary = "lh2face.training_summary";
 

@@ -1,4 +1,5 @@
 using Microsoft.ML.LH2Face.Backbones;
+using Microsoft.ML.LH2Face.Rendering;
 using Microsoft.ML.LH2Face.Training;
 
 namespace Microsoft.ML.LH2Face.Onnx;
@@ -11,7 +12,11 @@ namespace Microsoft.ML.LH2Face.Onnx;
 /// True for the graph inside ML.NET: ML.NET feeds one row at a time and types a [1, d] output as a
 /// Vector&lt;Single, 1, d&gt;, so that graph takes [1, 3, S, S] and returns [d] and [1].
 /// </param>
-internal sealed record OnnxNames(string Pixels, string Embedding, string Quality, bool OneRowPerRun);
+/// <param name="Reconstruction">Renderer output I_hat (only with a renderer).</param>
+/// <param name="CanonicalFace">Renderer output J (only with a renderer).</param>
+/// <param name="CanonicalDepth">Renderer output D, written to the standalone graph only (null: not written).</param>
+internal sealed record OnnxNames(string Pixels, string Embedding, string Quality, bool OneRowPerRun,
+    string Reconstruction = "reconstruction", string CanonicalFace = "canonical_face", string? CanonicalDepth = null);
 
 /// <summary>
 /// Writes the inference graph of a trained network: pixel normalisation (x - 127.5) / 127.5, backbone,
@@ -20,10 +25,11 @@ internal sealed record OnnxNames(string Pixels, string Embedding, string Quality
 internal static class OnnxModelExporter
 {
     /// <summary>Names of the standalone model (<see cref="LH2FaceTransformer.ExportOnnx"/>): input "pixels" [N,3,S,S]; outputs "embedding" [N,d], "quality" [N].</summary>
-    public static readonly OnnxNames StandaloneNames = new("pixels", "embedding", "quality", OneRowPerRun: false);
+    public static readonly OnnxNames StandaloneNames = new("pixels", "embedding", "quality", OneRowPerRun: false, CanonicalDepth: "canonical_depth");
 
     /// <summary>Names used inside the ML.NET chain, where ONNX value names are column names: unlikely to collide with user columns.</summary>
-    public static readonly OnnxNames ScoringNames = new("__LH2Face.Pixels", "__LH2Face.Embedding", "__LH2Face.Quality", OneRowPerRun: true);
+    public static readonly OnnxNames ScoringNames = new("__LH2Face.Pixels", "__LH2Face.Embedding", "__LH2Face.Quality", OneRowPerRun: true,
+        "__LH2Face.Reconstruction", "__LH2Face.CanonicalFace");
 
     public static byte[] Export(FaceNetwork network, LH2FaceModelDescription description, OnnxNames names)
     {
@@ -54,6 +60,8 @@ internal static class OnnxModelExporter
             g.AddOutput(names.Embedding, "N", d);
             g.AddOutput(names.Quality, "N");
         }
+        if (network.Renderer is { } renderer)
+            RendererExport.AddOutputs(g, renderer, embedding, z, names);
         foreach (var (key, value) in description.ToMetadata())
             g.SetMetadata(key, value);
         return g.ToBytes();

@@ -1,13 +1,15 @@
 using Microsoft.ML.LH2Face.Backbones;
 using Microsoft.ML.LH2Face.Losses;
+using Microsoft.ML.LH2Face.Rendering;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Microsoft.ML.LH2Face.Training;
 
 /// <summary>
-/// The trainable network: pixel normalisation, backbone and head. One module so that one save holds
-/// the weights and every head statistic (buffers such as the running mean norm).
+/// The trainable network: pixel normalisation, backbone, head and (with Options.UseRenderer) the
+/// renderer. One module so that one save holds the weights and every head statistic (buffers such as
+/// the running mean norm).
 /// </summary>
 internal sealed class FaceNetwork : Module
 {
@@ -22,17 +24,23 @@ internal sealed class FaceNetwork : Module
 
     private readonly Module<Tensor, Tensor> backbone;
     private readonly MarginHead head;
+    private readonly FaceRenderer? renderer;
 
     public FaceNetwork(LH2FaceTrainer.Options options, int classCount) : base(nameof(FaceNetwork))
     {
         backbone = BackboneFactory.Create(options.Backbone, options.InputSize, options.EmbeddingSize, options.DropoutRate);
         head = HeadFactory.Create(options, classCount);
+        // Without the renderer the field stays null and the saved weights are those of a renderer-free network.
+        renderer = options.UseRenderer ? new FaceRenderer(options.EmbeddingSize, options.RendererResolution, options.RendererWarpIterations) : null;
         RegisterComponents();
     }
 
     public Module<Tensor, Tensor> Backbone => backbone;
 
     public MarginHead Head => head;
+
+    /// <summary>The renderer, or null when Options.UseRenderer is off.</summary>
+    public FaceRenderer? Renderer => renderer;
 
     /// <summary>Backbone features z [B, d] of raw 0..255 planar pixels [B, 3, S, S].</summary>
     public Tensor Features(Tensor pixels)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.LH2Face.Losses;
+using Microsoft.ML.LH2Face.Rendering;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -86,6 +87,8 @@ internal sealed class TrainingSession
             $"embedding {options.EmbeddingSize}, head {options.Head}, optimiser {options.Optimizer} lr {options.LearningRate}, batch {batchSize}, " +
             $"{options.Epochs} epochs x {stepsPerEpoch} steps, seed {options.Seed}.");
         log($"Loss: {LossConfiguration.ToJson(options)}");
+        if (options.UseRenderer)
+            log(RendererTraining.Describe(options));
 
         var epochLosses = new List<float>(state.EpochLosses);
         var accuracies = new List<double>(state.ValidationAccuracies);
@@ -208,6 +211,16 @@ internal sealed class TrainingSession
             terms[name] = value.item<float>();
         var loss = output.Total;
         float? meanMargin = output.MeanMargin?.item<float>();
+        if (network.Renderer is not null)
+        {
+            foreach (var (name, value, weight) in RendererTraining.Losses(network, pixels, z, (e, n) => nn.functional.cross_entropy(network.Head.forward(e, n, labels), labels), options))
+            {
+                // Weighted, as the loss terms above: the reported terms sum to the loss.
+                var weighted = weight * value;
+                terms[name] = weighted.item<float>();
+                loss = loss + weighted;
+            }
+        }
         float lossValue = loss.item<float>();
         float meanKappa = norm.mean().item<float>();
         float stdKappa = batchSize > 1 ? norm.std().item<float>() : 0f;
@@ -304,5 +317,5 @@ internal sealed class TrainingSession
 
     private string Fingerprint(int batchSize)
         => $"images={train.Count};classes={train.ClassCount};backbone={options.Backbone};input={options.InputSize};embedding={options.EmbeddingSize};" +
-           $"head={options.Head};loss={LossConfiguration.ToJson(options)};optimizer={options.Optimizer};batch={batchSize};epochs={options.Epochs};seed={options.Seed}";
+           $"head={options.Head};loss={LossConfiguration.ToJson(options)};optimizer={options.Optimizer};batch={batchSize};epochs={options.Epochs};seed={options.Seed}" + RendererTraining.Fingerprint(options);
 }

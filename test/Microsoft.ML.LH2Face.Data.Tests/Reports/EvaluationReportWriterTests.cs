@@ -73,4 +73,26 @@ public sealed class EvaluationReportWriterTests
         var e = Assert.ThrowsExactly<ArgumentException>(() => report.AddVerification("a", r));
         StringAssert.Contains(e.Message, "'a'");
     }
+
+    [TestMethod]
+    public void Write_ImageFidelity_MarkdownRowAndJsonValues()
+    {
+        var report = new EvaluationReport("t").AddImageFidelity("canonical / all", new ImageFidelityResult(3, 21.456, 20.5));
+        string dir = Directory.CreateTempSubdirectory("lh2face-report-").FullName;
+        try
+        {
+            var files = EvaluationReportWriter.Write(report, dir);
+            StringAssert.Contains(File.ReadAllText(files.Markdown), "| canonical / all | 3 | 21.46 | 20.50 |");
+            using var json = JsonDocument.Parse(File.ReadAllText(files.Json));
+            var row = json.RootElement.GetProperty("imageFidelity")[0];
+            Assert.AreEqual("canonical / all", row.GetProperty("name").GetString());
+            Assert.AreEqual(3, row.GetProperty("images").GetInt32());
+            Assert.AreEqual(21.456, row.GetProperty("meanPsnr").GetDouble(), 1e-12);
+            Assert.AreEqual(20.5, row.GetProperty("medianPsnr").GetDouble(), 1e-12);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

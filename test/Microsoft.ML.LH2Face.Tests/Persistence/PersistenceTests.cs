@@ -47,6 +47,14 @@ public sealed class PersistenceTests
         => ml.Data.CreateEnumerable<Scored>(model.Transform(data), reuseRowObject: false).ToList();
 
     [TestMethod]
+    public void Render_ModelWithoutRenderer_ThrowsNamingTheOption()
+    {
+        Assert.IsNull(face.RendererResolution);
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => face.Render([new float[3 * Size * Size]]));
+        StringAssert.Contains(e.Message, "LH2FaceTrainer.Options.UseRenderer = true");
+    }
+
+    [TestMethod]
     public void Transform_OnnxScoring_MatchesTorchSharpEvalWithin1e5()
     {
         var rows = ml.Data.CreateEnumerable<PixelRow>(heldOut, reuseRowObject: false).ToList();

@@ -1,0 +1,71 @@
+namespace Microsoft.ML.LH2Face;
+
+public sealed partial class LH2FaceTrainer
+{
+    public sealed partial class Options
+    {
+        // ---- Renderer (METHOD.md section 4) ----
+
+        /// <summary>
+        /// Train the photo-geometric renderer branch: decoders from the embedding to canonical depth and
+        /// albedo, heads for light and view, and its three loss terms. Off by default (it adds training
+        /// time); when on, the model also outputs <see cref="ReconstructionColumnName"/> and <see cref="CanonicalFaceColumnName"/>.
+        /// </summary>
+        public bool UseRenderer;
+
+        /// <summary>Side of the rendered images in pixels, a multiple of 16 no larger than <see cref="InputSize"/> (64 for CPUs; up to 112).</summary>
+        public int RendererResolution = 64;
+
+        /// <summary>lambda_reco: weight of the reconstruction loss L1(I_hat, I) (METHOD.md placeholder: 1).</summary>
+        public float ReconstructionWeight = 1f;
+
+        /// <summary>Weight of the flipped reconstruction inside L_reco (Unsup3d's symmetry term; METHOD.md: 0.5). 0 turns the flip off.</summary>
+        public float FlipReconstructionWeight = 0.5f;
+
+        /// <summary>Weight of the image-gradient L1 inside L_reco (a structural term; no pretrained perceptual net is available). 0 = off.</summary>
+        public float ReconstructionGradientWeight;
+
+        /// <summary>lambda_canon: weight of the recognition loss on the canonical face J fed back through the backbone (METHOD.md placeholder: 0.5). 0 = off.</summary>
+        public float CanonicalRecognitionWeight = 0.5f;
+
+        /// <summary>lambda_view: weight of L_view = 1 - cos(f(I), f(J)) (METHOD.md placeholder: 0.1). 0 = off.</summary>
+        public float ViewConsistencyWeight = 0.1f;
+
+        /// <summary>Fixed-point depth look-ups of the depth-based inverse warp (0 warps a flat face).</summary>
+        public int RendererWarpIterations = 3;
+
+        /// <summary>Output column (with <see cref="UseRenderer"/>): the input-view reconstruction I_hat, planar RGB 0..255, 3*RendererResolution^2 values.</summary>
+        public string ReconstructionColumnName = "Reconstruction";
+
+        /// <summary>Output column (with <see cref="UseRenderer"/>): the canonical face J, planar RGB 0..255, 3*RendererResolution^2 values.</summary>
+        public string CanonicalFaceColumnName = "CanonicalFace";
+
+        /// <summary>Checks the renderer options; every message names the option and the fix.</summary>
+        internal void CheckRenderer()
+        {
+            if (!UseRenderer)
+                return;
+            RequireRenderer(RendererResolution >= 16 && RendererResolution % 16 == 0 && RendererResolution <= InputSize, nameof(RendererResolution),
+                $"is {RendererResolution}; use a multiple of 16 from 16 to InputSize ({InputSize}), e.g. 64");
+            RequireRenderer(ReconstructionWeight >= 0 && float.IsFinite(ReconstructionWeight), nameof(ReconstructionWeight), $"is {ReconstructionWeight}; use 0 or more (1 is the default)");
+            RequireRenderer(FlipReconstructionWeight >= 0 && float.IsFinite(FlipReconstructionWeight), nameof(FlipReconstructionWeight), $"is {FlipReconstructionWeight}; use 0 (no flip) or more");
+            RequireRenderer(ReconstructionGradientWeight >= 0 && float.IsFinite(ReconstructionGradientWeight), nameof(ReconstructionGradientWeight), $"is {ReconstructionGradientWeight}; use 0 (off) or more");
+            RequireRenderer(CanonicalRecognitionWeight >= 0 && float.IsFinite(CanonicalRecognitionWeight), nameof(CanonicalRecognitionWeight), $"is {CanonicalRecognitionWeight}; use 0 (off) or more");
+            RequireRenderer(ViewConsistencyWeight >= 0 && float.IsFinite(ViewConsistencyWeight), nameof(ViewConsistencyWeight), $"is {ViewConsistencyWeight}; use 0 (off) or more");
+            RequireRenderer(ReconstructionWeight + CanonicalRecognitionWeight + ViewConsistencyWeight > 0, nameof(UseRenderer),
+                "is on but ReconstructionWeight, CanonicalRecognitionWeight and ViewConsistencyWeight are all 0; give one a positive weight or turn UseRenderer off");
+            RequireRenderer(RendererWarpIterations is >= 0 and <= 16, nameof(RendererWarpIterations), $"is {RendererWarpIterations}; use 0..16 (3 is the default)");
+            RequireRenderer(!string.IsNullOrWhiteSpace(ReconstructionColumnName), nameof(ReconstructionColumnName), "must name the output reconstruction column");
+            RequireRenderer(!string.IsNullOrWhiteSpace(CanonicalFaceColumnName), nameof(CanonicalFaceColumnName), "must name the output canonical-face column");
+            var names = new[] { EmbeddingColumnName, QualityColumnName, ReconstructionColumnName, CanonicalFaceColumnName };
+            RequireRenderer(names.Distinct(StringComparer.Ordinal).Count() == names.Length, nameof(CanonicalFaceColumnName),
+                $"the output columns Embedding '{EmbeddingColumnName}', Quality '{QualityColumnName}', Reconstruction '{ReconstructionColumnName}' and CanonicalFace '{CanonicalFaceColumnName}' must have different names");
+        }
+
+        private static void RequireRenderer(bool ok, string option, string problem)
+        {
+            if (!ok)
+                throw new ArgumentOutOfRangeException(option, $"LH2FaceTrainer.Options.{option} {problem}.");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using Microsoft.ML.LH2Face.Onnx;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Microsoft.ML.LH2Face.Rendering;
+
+/// <summary>Value names of the renderer's part of an ONNX graph (images in 0..1, unclamped).</summary>
+internal sealed record RendererOnnxValues(string Depth, string Canonical, string Reconstruction);
+
+/// <summary>
+/// The photo-geometric face renderer (METHOD.md section 4): decoders from the unit identity embedding
+/// to canonical depth and albedo, heads from the backbone features z to light and view, Lambertian
+/// shading, the canonical image J and its inverse warp to the input view I_hat (see
+/// <see cref="PhotoGeometry"/> for the frame). Everything is differentiable, and the eval computation
+/// exports to ONNX.
+/// </summary>
+internal sealed class FaceRenderer : Module
+{
+    /// <summary>Depth D = 1 + 0.1 tanh(raw): the range [0.9, 1.1] of METHOD.md.</summary>
+    public const double DepthAmplitude = 0.1;
+
+    /// <summary>Largest yaw, pitch and roll the view head can output (radians: 60, 30, 20 degrees) and largest shift (0.2 half-widths).</summary>
+    public static readonly float[] ViewLimits = [(float)(Math.PI / 3), (float)(Math.PI / 6), (float)(Math.PI / 9), 0.2f, 0.2f];
+
+    private readonly CanonicalDecoder depth_decoder;
+    private readonly CanonicalDecoder albedo_decoder;
+    private readonly RendererHead light_head;
+    private readonly RendererHead view_head;
+    private readonly int resolution;
+    private readonly int warpIterations;
+
+    /// <param name="embeddingSize">d: size of the embedding and of the features z.</param>
+    /// <param name="resolution">Side R of the rendered images; a multiple of 16.</param>
+    /// <param name="warpIterations">Fixed-point depth look-ups of the inverse warp (0 = warp the plane at depth 1).</param>
+    public FaceRenderer(int embeddingSize, int resolution, int warpIterations) : base(nameof(FaceRenderer))
+    {
+        if (resolution < 16 || resolution % (1 << CanonicalDecoder.Stages) != 0)
+            throw new ArgumentOutOfRangeException(nameof(resolution), resolution, "The renderer resolution must be a positive multiple of 16.");
+        ArgumentOutOfRangeException.ThrowIfNegative(warpIterations);
+        this.resolution = resolution;
+        this.warpIterations = warpIterations;
+        depth_decoder = new CanonicalDecoder("depth_decoder", embeddingSize, resolution, 1);
+        albedo_decoder = new CanonicalDecoder("albedo_decoder", embeddingSize, resolution, 3);
+        light_head = new RendererHead("light_head", embeddingSize, PhotoGeometry.LightSize);
+        view_head = new RendererHead("view_head", embeddingSize, PhotoGeometry.ViewSize);
+        RegisterComponents();
+    }
+
+    /// <summary>Side R of the rendered images.</summary>
+    public int Resolution => resolution;
+
+    /// <summary>Fixed-point depth look-ups of the inverse warp.</summary>
+    public int WarpIterations => warpIterations;
+
+    /// <summary>Renders a batch from the unit embeddings x [B, d] (identity: depth, albedo) and the features z [B, d] (light, view).</summary>
+    public RenderOutput Render(Tensor embedding, Tensor features, bool withFlip)
+    {
+        using var scope = NewDisposeScope();
+        var depth = 1 + DepthAmplitude * depth_decoder.forward(embedding).tanh();
+        var albedo = albedo_decoder.forward(embedding).sigmoid();
+        var rawLight = light_head.forward(features);
+        var light = cat(new[] { rawLight.narrow(1, 0, 2).sigmoid(), rawLight.narrow(1, 2, 2).tanh() }, 1);
+        var view = view_head.forward(features).tanh() * tensor(ViewLimits, device: features.device);
+        var canonical = albedo * Shade(depth, light);
+        var reconstruction = PhotoGeometry.InverseWarp(canonical, depth, view, warpIterations);
+        Tensor? flipped = null;
+        if (withFlip)
+        {
+            var flippedDepth = depth.flip(3);
+            flipped = PhotoGeometry.InverseWarp(albedo.flip(3) * Shade(flippedDepth, light), flippedDepth, view, warpIterations);
+        }
+        return new RenderOutput(
+            depth.MoveToOuterDisposeScope(), albedo.MoveToOuterDisposeScope(), light.MoveToOuterDisposeScope(), view.MoveToOuterDisposeScope(),
+            canonical.MoveToOuterDisposeScope(), reconstruction.MoveToOuterDisposeScope(), flipped?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Lambertian shading of a depth map under a light [B, 4] as <see cref="RenderOutput.Light"/>.</summary>
+    public static Tensor Shade(Tensor depth, Tensor light)
+        => PhotoGeometry.Shading(PhotoGeometry.Normals(depth), light.narrow(1, 0, 1), light.narrow(1, 1, 1), PhotoGeometry.LightDirection(light.narrow(1, 2, 2)));
+
+    /// <summary>Images in 0..1 to the 0..255 pixel range of the input columns, clamped.</summary>
+    public static Tensor ToPixels(Tensor image) => (image * 255).clamp(0, 255);
+
+    /// <summary>Writes the eval computation of <see cref="Render"/> (without the flip) into <paramref name="g"/>.</summary>
+    public RendererOnnxValues ExportOnnx(OnnxGraphBuilder g, string embedding, string features, string prefix)
+    {
+        var depth = g.Add(g.ConstantFloat(1f), g.Mul(g.ConstantFloat((float)DepthAmplitude), g.Tanh(depth_decoder.ExportOnnx(g, embedding, prefix + ".depth_decoder"))));
+        var albedo = g.Sigmoid(albedo_decoder.ExportOnnx(g, embedding, prefix + ".albedo_decoder"));
+        var rawLight = light_head.ExportOnnx(g, features, prefix + ".light_head");
+        var light = g.Concat(1, g.Sigmoid(g.Slice(rawLight, [0], [2], [1])), g.Tanh(g.Slice(rawLight, [2], [4], [1])));
+        var view = g.Mul(g.Tanh(view_head.ExportOnnx(g, features, prefix + ".view_head")), g.Initializer(prefix + ".view_limits", ViewLimits, ViewLimits.Length));
+        var canonical = g.Mul(albedo, PhotoGeometryOnnx.Shading(g, depth, light, resolution, resolution));
+        var reconstruction = PhotoGeometryOnnx.InverseWarp(g, canonical, depth, view, resolution, resolution, warpIterations);
+        return new RendererOnnxValues(depth, canonical, reconstruction);
+    }
+}

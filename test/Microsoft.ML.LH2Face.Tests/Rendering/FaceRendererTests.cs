@@ -1,0 +1,117 @@
+using Microsoft.ML.LH2Face.Onnx;
+using Microsoft.ML.LH2Face.Rendering;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.LH2Face.Tests.Rendering;
+
+[TestClass]
+public sealed class FaceRendererTests
+{
+    [TestMethod]
+    public void Render_Shapes_AndRanges()
+    {
+        random.manual_seed(1);
+        using var renderer = new FaceRenderer(embeddingSize: 8, resolution: 32, warpIterations: 3);
+        using var scope = NewDisposeScope();
+        var z = randn(3, 8) * 5;
+        var r = renderer.Render(nn.functional.normalize(z, dim: 1), z, withFlip: true);
+        CollectionAssert.AreEqual(new long[] { 3, 1, 32, 32 }, r.Depth.shape);
+        CollectionAssert.AreEqual(new long[] { 3, 3, 32, 32 }, r.Albedo.shape);
+        CollectionAssert.AreEqual(new long[] { 3, 4 }, r.Light.shape);
+        CollectionAssert.AreEqual(new long[] { 3, 5 }, r.View.shape);
+        CollectionAssert.AreEqual(new long[] { 3, 3, 32, 32 }, r.Canonical.shape);
+        CollectionAssert.AreEqual(new long[] { 3, 3, 32, 32 }, r.Reconstruction.shape);
+        CollectionAssert.AreEqual(new long[] { 3, 3, 32, 32 }, r.FlippedReconstruction!.shape);
+        Assert.IsTrue(r.Depth.min().item<float>() >= 0.9f && r.Depth.max().item<float>() <= 1.1f);
+        var limits = FaceRenderer.ViewLimits;
+        for (int k = 0; k < 5; k++)
+            Assert.IsTrue(r.View.select(1, k).abs().max().item<float>() <= limits[k]);
+        Assert.IsNull(renderer.Render(nn.functional.normalize(z, dim: 1), z, withFlip: false).FlippedReconstruction);
+    }
+
+    [TestMethod]
+    public void Constructor_ResolutionNotMultipleOf16_Throws()
+        => Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new FaceRenderer(8, 40, 3));
+
+    [TestMethod]
+    public void Losses_GradientsReachEveryRendererParameterAndTheInputs()
+    {
+        random.manual_seed(2);
+        using var renderer = new FaceRenderer(embeddingSize: 8, resolution: 16, warpIterations: 3);
+        using var scope = NewDisposeScope();
+        var z = (randn(4, 8) * 5).requires_grad_(true);
+        var r = renderer.Render(nn.functional.normalize(z, dim: 1), z, withFlip: true);
+        var target = rand(4, 3, 16, 16);
+        var loss = RendererLosses.Reconstruction(r.Reconstruction, target, r.FlippedReconstruction, 0.5, 0.5);
+        loss.backward();
+        int count = 0;
+        foreach (var (name, p) in renderer.named_parameters())
+        {
+            Assert.IsNotNull(p.grad, name);
+            Assert.IsGreaterThan(0f, p.grad.abs().sum().item<float>(), $"no gradient reaches {name}");
+            count++;
+        }
+        // Two decoders of 6 layers and two heads of 2 layers, weight and bias each.
+        Assert.AreEqual(2 * 2 * 6 + 2 * 2 * 2, count);
+        Assert.IsGreaterThan(0f, z.grad!.abs().sum().item<float>(), "no gradient reaches the backbone features");
+    }
+
+    [TestMethod]
+    public void ExportOnnx_MatchesTorchSharpWithin1e4()
+    {
+        const int d = 16, side = 32, batch = 3;
+        random.manual_seed(4);
+        using var renderer = new FaceRenderer(d, side, warpIterations: 3);
+        // Larger output weights than the initialisation so views and lights are far from neutral.
+        using (no_grad())
+        {
+            foreach (var head in renderer.modules().OfType<RendererHead>())
+                head.modules().OfType<Linear>().Last().weight!.mul_(20);
+            foreach (var decoder in renderer.modules().OfType<CanonicalDecoder>())
+                decoder.modules().OfType<Conv2d>().Last().weight!.mul_(200);
+        }
+        renderer.eval();
+        using var scope = NewDisposeScope();
+        var z = randn(batch, d) * 4;
+        var x = nn.functional.normalize(z, dim: 1);
+        RenderOutput expected;
+        using (no_grad())
+            expected = renderer.Render(x, z, withFlip: false);
+        Assert.IsGreaterThan(0.3f, expected.View.narrow(1, 0, 3).abs().max().item<float>(), "the test should rotate by more than 0.3 rad");
+        float moved = (expected.Reconstruction - expected.Canonical).abs().mean().item<float>();
+        // 50 times the agreement tolerance: the warp moves the image, so the test checks it.
+        Assert.IsGreaterThan(0.005f, moved, $"the warp should move the image (mean change {moved})");
+
+        var g = new OnnxGraphBuilder();
+        g.AddInput("embedding", "N", d);
+        g.AddInput("features", "N", d);
+        var values = renderer.ExportOnnx(g, "embedding", "features", "renderer");
+        g.Identity(values.Depth, "depth");
+        g.Identity(values.Canonical, "canonical");
+        g.Identity(values.Reconstruction, "reconstruction");
+        g.AddOutput("depth", "N", 1, side, side);
+        g.AddOutput("canonical", "N", 3, side, side);
+        g.AddOutput("reconstruction", "N", 3, side, side);
+        using var session = new InferenceSession(g.ToBytes());
+        var feeds = new[]
+        {
+            NamedOnnxValue.CreateFromTensor("embedding", new DenseTensor<float>(x.data<float>().ToArray(), new[] { batch, d })),
+            NamedOnnxValue.CreateFromTensor("features", new DenseTensor<float>(z.data<float>().ToArray(), new[] { batch, d })),
+        };
+        using var results = session.Run(feeds);
+        var actual = results.ToDictionary(r => r.Name, r => r.AsTensor<float>().ToArray());
+        var differences = new Dictionary<string, double>();
+        foreach (var (name, t) in new[] { ("depth", expected.Depth), ("canonical", expected.Canonical), ("reconstruction", expected.Reconstruction) })
+        {
+            var e = t.data<float>().ToArray();
+            Assert.HasCount(e.Length, actual[name]);
+            differences[name] = e.Zip(actual[name], (a, b) => Math.Abs(a - b)).Max();
+        }
+        string report = string.Join(", ", differences.Select(p => $"{p.Key} {p.Value:E2}"));
+        foreach (var difference in differences.Values)
+            Assert.IsLessThan(1e-4, difference, $"max |ONNX - TorchSharp|: {report}");
+    }
+}
