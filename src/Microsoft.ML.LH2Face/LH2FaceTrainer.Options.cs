@@ -119,11 +119,22 @@ public sealed partial class LH2FaceTrainer
         public float SampleRate = 1f;
 
         /// <summary>
-        /// The fraction of identities whose proxies L_pns and L_pp see (every class of the batch always included), drawn from the
-        /// classes <see cref="SampleRate"/> keeps: METHOD.md's "restrict to the batch's proxies plus a sampled set of negatives".
-        /// 1 uses all; L_pp then costs as much as the head itself (a second [batch proxies x C] product), 0.1 about a tenth of it.
+        /// Which proxies L_pns and L_pp see (METHOD.md: "restrict to the batch's proxies plus a sampled set of negatives"); the
+        /// head always sees every class <see cref="SampleRate"/> keeps. 0 (the default) is automatic: every proxy up to
+        /// <see cref="ProxySampleMaxClasses"/> classes, above that the batch's proxies plus a uniform sample of the others,
+        /// ProxySampleMaxClasses in all, so their cost stops growing with the class count. A rate in (0, 1] keeps that
+        /// fraction of the identities (every class of the batch always included); 1 uses all, and L_pp then costs as much as
+        /// the head itself (a second [batch proxies x C] product). Sampled proxies outside the batch are weighted by the
+        /// inverse of their inclusion probability, so the sampled losses estimate those over every proxy.
         /// </summary>
-        public float ProxySampleRate = 1f;
+        public float ProxySampleRate;
+
+        /// <summary>
+        /// The most proxies L_pns and L_pp see under the automatic <see cref="ProxySampleRate"/> (0): with at most this many
+        /// classes both are exact; above it they use this many (the batch's plus sampled others). 2048 keeps runs of a few
+        /// thousand identities exact and the loss within 1.3x of ArcFace's head at 10k and 100k identities.
+        /// </summary>
+        public int ProxySampleMaxClasses = 2048;
 
         // ---- Optimisation ----
 
