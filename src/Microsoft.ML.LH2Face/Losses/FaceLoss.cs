@@ -22,6 +22,7 @@ internal sealed class FaceLoss
     private readonly double sampleRate;
     private readonly double proxySampleRate;
     private readonly int proxySampleMaxClasses;
+    private readonly int proxySampleSize;
     private readonly double alpha;
     private readonly double delta;
     private readonly double positiveWeight;
@@ -33,6 +34,7 @@ internal sealed class FaceLoss
         sampleRate = options.SampleRate;
         proxySampleRate = options.ProxySampleRate;
         proxySampleMaxClasses = options.ProxySampleMaxClasses;
+        proxySampleSize = options.ProxySampleSize;
         alpha = options.ProxyAlpha;
         delta = options.ProxyDelta;
         positiveWeight = options.ProxyPositiveSampleWeight;
@@ -63,7 +65,7 @@ internal sealed class FaceLoss
         {
             // L_pns and L_pp see a sub-sample of the head's rows; it keeps every batch class.
             long headRows = proxyRows.shape[0];
-            var (subRows, subLabels) = PartialFcSampler.SampleRows(sampledLabels, headRows, ProxySampling.Rows(proxySampleRate, proxySampleMaxClasses, sampleRate, headRows));
+            var (subRows, subLabels) = PartialFcSampler.SampleRows(sampledLabels, headRows, ProxySampling.Rows(proxySampleRate, proxySampleMaxClasses, proxySampleSize, sampleRate, headRows));
             var subCos = subRows is null || cos is null ? cos : cos.index_select(1, subRows);
             var subProxies = subRows is null ? proxyRows : proxyRows.index_select(0, subRows);
             var subInverseNorms = subRows is null ? inverseNorms : inverseNorms.index_select(0, subRows);

@@ -76,6 +76,7 @@ internal static class LossConfiguration
         {
             sampling["rule"] = "auto";
             sampling["max_classes"] = o.ProxySampleMaxClasses;
+            sampling["size"] = o.ProxySampleSize;
         }
         else
         {
@@ -85,7 +86,7 @@ internal static class LossConfiguration
         if (classCount is long classes)
         {
             // At least these rows: a batch with more distinct classes than this keeps all of them.
-            long rows = ProxySampling.Rows(o.ProxySampleRate, o.ProxySampleMaxClasses, o.SampleRate, PartialFcSampler.RowCount(o.SampleRate, classes));
+            long rows = ProxySampling.Rows(o, PartialFcSampler.RowCount(o.SampleRate, classes));
             sampling["classes"] = classes;
             sampling["rows"] = rows;
             sampling["estimate"] = rows >= classes ? "exact" : "batch proxies weight 1, others 1 / inclusion probability";

@@ -5,8 +5,9 @@ namespace Microsoft.ML.LH2Face.Losses;
 /// <summary>
 /// Which proxies L_pns and L_pp see, and how the sampled ones are weighted (METHOD.md section 3: "restrict to the batch's
 /// proxies plus a sampled set of negatives"). Automatic (ProxySampleRate = 0): every proxy the head uses while there are at
-/// most ProxySampleMaxClasses of them, above that the batch's proxies plus a uniform sample of the others up to
-/// ProxySampleMaxClasses rows, so the cost of the two terms stops growing with the class count. An explicit rate keeps
+/// most ProxySampleMaxClasses of them (exact where runs are small and cheap), above that the batch's proxies plus a uniform
+/// sample of the others, ProxySampleSize rows in all, so the cost of the two terms stops growing with the class count
+/// (L_pp is a [batch proxies x rows] product: with every proxy it costs as much as the head). An explicit rate keeps
 /// ceil(rate x C) rows as before.
 /// </summary>
 internal static class ProxySampling
@@ -16,11 +17,15 @@ internal static class ProxySampling
 
     /// <summary>
     /// The rows (before adding batch classes the count leaves out) that L_pns and L_pp take from the <paramref name="headRows"/>
-    /// proxies the head uses, which are ceil(<paramref name="sampleRate"/> x C) of the C classes.
+    /// proxies the head uses, which are ceil(SampleRate x C) of the C classes.
     /// </summary>
-    public static long Rows(double proxySampleRate, int maxClasses, double sampleRate, long headRows)
+    public static long Rows(LH2FaceTrainer.Options o, long headRows)
+        => Rows(o.ProxySampleRate, o.ProxySampleMaxClasses, o.ProxySampleSize, o.SampleRate, headRows);
+
+    /// <inheritdoc cref="Rows(LH2FaceTrainer.Options, long)"/>
+    public static long Rows(double proxySampleRate, int maxClasses, int size, double sampleRate, long headRows)
         => proxySampleRate == Automatic
-            ? Math.Min(headRows, maxClasses)
+            ? headRows <= maxClasses ? headRows : Math.Min(headRows, size)
             : PartialFcSampler.RowCount(proxySampleRate / Math.Min(sampleRate, 1.0), headRows);
 
     /// <summary>

@@ -232,7 +232,7 @@ public sealed class FaceLossTests
     [TestMethod]
     public void Compute_AutomaticProxySample_ExactUpToTheThreshold_SampledAbove()
     {
-        var options = Options(LH2FaceHead.CosFace, o => { o.ProxyPositiveSampleWeight = 0; o.ProxySampleMaxClasses = 12; o.BatchSize = 5; });
+        var options = Options(LH2FaceHead.CosFace, o => { o.ProxyPositiveSampleWeight = 0; o.ProxySampleMaxClasses = 12; o.ProxySampleSize = 10; o.BatchSize = 5; });
         Assert.AreEqual(0f, options.ProxySampleRate, "automatic is the default");
         using var scope = NewDisposeScope();
         random.manual_seed(6);
@@ -250,10 +250,10 @@ public sealed class FaceLossTests
         random.manual_seed(3);
         var sampled = loss.Compute(large, x, n, labels);
         random.manual_seed(3);
-        var (rows, mapped) = PartialFcSampler.SampleRows(labels, 50, 12);
-        Assert.AreEqual(12, rows!.shape[0], "50 classes: 12 rows, the 4 batch classes and 8 others");
-        var weights = ProxySampling.InverseInclusionWeights(mapped, 12, 50, ScalarType.Float32)!;
-        Assert.AreEqual(4 + 8 * (46.0 / 8), weights.sum().item<float>(), 1e-4, "the weights add up to the class count");
+        var (rows, mapped) = PartialFcSampler.SampleRows(labels, 50, 10);
+        Assert.AreEqual(10, rows!.shape[0], "50 classes: ProxySampleSize = 10 rows, the 4 batch classes and 6 others");
+        var weights = ProxySampling.InverseInclusionWeights(mapped, 10, 50, ScalarType.Float32)!;
+        Assert.AreEqual(4 + 6 * (46.0 / 6), weights.sum().item<float>(), 1e-4, "the weights add up to the class count");
         var cosAll = MarginHead.Cosines(x, large.Proxies, MarginHead.InverseNorms(large.Proxies));
         Assert.AreEqual(ProxyLosses.NegativeSample(cosAll.index_select(1, rows), mapped, 32, 0.1, weights).item<float>(), sampled.Terms[1].Value.item<float>(), 1e-5);
     }
@@ -268,7 +268,7 @@ public sealed class FaceLossTests
         // 4 standard errors plus twice that bias, computed from the exact variance of sampling without replacement.
         const int classes = 3000, dim = 512, maxRows = 600, draws = 300;
         const double alpha = 32, delta = 0.1;
-        var options = Options(LH2FaceHead.CosFace, o => { o.EmbeddingSize = dim; o.ProxyPositiveSampleWeight = 0; o.ProxySampleMaxClasses = maxRows; o.BatchSize = 16; });
+        var options = Options(LH2FaceHead.CosFace, o => { o.EmbeddingSize = dim; o.ProxyPositiveSampleWeight = 0; o.ProxySampleMaxClasses = 2000; o.ProxySampleSize = maxRows; o.BatchSize = 16; });
         using var head = HeadFactory.Create(options, classes);
         head.to(ScalarType.Float64);
         using var scope = NewDisposeScope();
