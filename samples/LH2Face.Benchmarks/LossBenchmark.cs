@@ -27,6 +27,7 @@ internal static class LossBenchmark
         double sampleRate = 0.1;
         int[] classCounts = { 10_000, 100_000 };
         string? outFile = null;
+        string[]? only = null;
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string value = args[i + 1];
@@ -39,8 +40,9 @@ internal static class LossBenchmark
                 case "--sample-rate": sampleRate = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--classes": classCounts = value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--out": outFile = value; break;
+                case "--only": only = value.Split(','); break;
                 case "--threads": set_num_threads(int.Parse(value, CultureInfo.InvariantCulture)); break;
-                default: throw new ArgumentException($"Unknown option '{args[i]}': use --runs, --steps, --classes, --batch, --dim, --sample-rate, --threads or --out.");
+                default: throw new ArgumentException($"Unknown option '{args[i]}': use --runs, --steps, --classes, --batch, --dim, --sample-rate, --threads, --only or --out.");
             }
         }
 
@@ -48,12 +50,12 @@ internal static class LossBenchmark
             $"{runs} rounds x {steps} steps after one warm-up round, median per step");
         var results = new List<Result>();
         foreach (int classes in classCounts)
-            results.AddRange(Measure(Cases(dim, sampleRate), classes, batch, dim, runs, steps));
+            results.AddRange(Measure(Cases(dim, sampleRate, only), classes, batch, dim, runs, steps));
 
         Console.WriteLine();
-        Console.WriteLine($"{"loss",-44} {"classes",8} {"sample",6} {"median ms",10} {"x ArcFace",9}  per-round ratios");
+        Console.WriteLine($"{"loss",-48} {"classes",8} {"sample",6} {"median ms",10} {"x ArcFace",9}  per-round ratios");
         foreach (var r in results)
-            Console.WriteLine($"{r.Name,-44} {r.Classes,8} {r.SampleRate,6:0.##} {r.MedianMs,10:F1} {r.RatioToArcFace,9:F2}  {string.Join(" ", r.RoundRatios.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)))}");
+            Console.WriteLine($"{r.Name,-48} {r.Classes,8} {r.SampleRate,6:0.##} {r.MedianMs,10:F1} {r.RatioToArcFace,9:F2}  {string.Join(" ", r.RoundRatios.Select(v => v.ToString("F2", CultureInfo.InvariantCulture)))}");
         if (outFile is not null)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
@@ -63,7 +65,8 @@ internal static class LossBenchmark
         return 0;
     }
 
-    private static List<Case> Cases(int dim, double sampleRate)
+    /// <summary>The configurations; <paramref name="only"/> keeps those whose name contains one of its parts (ArcFace, the reference, always).</summary>
+    private static List<Case> Cases(int dim, double sampleRate, string[]? only)
     {
         LH2FaceTrainer.Options Preset(LH2FaceLossPreset preset, Action<LH2FaceTrainer.Options>? change = null)
         {
@@ -73,7 +76,7 @@ internal static class LossBenchmark
             return o;
         }
         float rate = (float)sampleRate;
-        return new List<Case>
+        var cases = new List<Case>
         {
             new("ArcFace", Preset(LH2FaceLossPreset.ArcFace)),
             new("CosFace", Preset(LH2FaceLossPreset.CosFace)),
@@ -81,12 +84,14 @@ internal static class LossBenchmark
             new("AdaFace", Preset(LH2FaceLossPreset.AdaFace)),
             new("MagFace", Preset(LH2FaceLossPreset.MagFace)),
             new("LH2Face L_vMF + g (no proxy losses)", Preset(LH2FaceLossPreset.ArcFace, o => o.Head = LH2FaceHead.LH2Face)),
-            new("LH2Face full (L_vMF + g + pps + pns + pp)", Preset(LH2FaceLossPreset.LH2Face)),
-            new("LH2Face full, VmfNll norm control", Preset(LH2FaceLossPreset.LH2Face, o => o.NormControl = LH2FaceNormControl.VmfNll)),
-            new($"LH2Face full, proxy terms on {sampleRate:0.##} of proxies", Preset(LH2FaceLossPreset.LH2Face, o => o.ProxySampleRate = rate)),
+            new("LH2Face default (auto proxy sample)", Preset(LH2FaceLossPreset.LH2Face)),
+            new("LH2Face full, every proxy (ProxySampleRate 1)", Preset(LH2FaceLossPreset.LH2Face, o => o.ProxySampleRate = 1)),
+            new("LH2Face default, VmfNll norm control", Preset(LH2FaceLossPreset.LH2Face, o => o.NormControl = LH2FaceNormControl.VmfNll)),
+            new($"LH2Face, proxy terms on {sampleRate:0.##} of proxies", Preset(LH2FaceLossPreset.LH2Face, o => o.ProxySampleRate = rate)),
             new($"ArcFace, Partial FC {sampleRate:0.##}", Preset(LH2FaceLossPreset.ArcFace, o => o.SampleRate = rate)),
-            new($"LH2Face full, Partial FC {sampleRate:0.##}", Preset(LH2FaceLossPreset.LH2Face, o => o.SampleRate = rate)),
+            new($"LH2Face default, Partial FC {sampleRate:0.##}", Preset(LH2FaceLossPreset.LH2Face, o => o.SampleRate = rate)),
         };
+        return only is null ? cases : cases.Where((c, i) => i == 0 || only.Any(o => c.Name.Contains(o, StringComparison.OrdinalIgnoreCase))).ToList();
     }
 
     private static IEnumerable<Result> Measure(List<Case> cases, int classes, int batch, int dim, int runs, int steps)
@@ -106,7 +111,7 @@ internal static class LossBenchmark
                 if (round > 0)
                     times[c].Add(ms);
             }
-            Console.WriteLine($"  round {round}{(round == 0 ? " (warm-up)" : "")}: " + string.Join(", ", cases.Select((c, i) => $"{Short(c.Name)} {(round == 0 ? 0 : times[i][^1]):F0}")));
+            Console.WriteLine($"  round {round}{(round == 0 ? " (warm-up)" : "")}: " + string.Join(", ", cases.Select((c, i) => $"{i}:{Short(c.Name)} {(round == 0 ? 0 : times[i][^1]):F0}")));
         }
         for (int c = 0; c < cases.Count; c++)
         {

@@ -18,7 +18,7 @@ internal sealed class LH2FaceModelDescription
         InputSize = options.InputSize;
         Backbone = options.Backbone;
         Head = Losses.LossConfiguration.DescribeHead(options);
-        Loss = Losses.LossConfiguration.ToJson(options);
+        Loss = Losses.LossConfiguration.ToJson(options, classCount);
         ClassCount = classCount;
         Summary = summary;
     }

@@ -12,13 +12,17 @@ internal sealed record LossOutput(Tensor Total, IReadOnlyList<(string Name, Tens
 /// <summary>
 /// L_FR of METHOD.md: the head's cross-entropy (L_vMF for the LH2Face head), the head's own terms (norm control), and the
 /// proxy losses L_pps, L_pns, L_pp sharing the head's proxies, all over one Partial-FC sample of the classes (SampleRate), with
-/// L_pns and L_pp on a further sub-sample (ProxySampleRate). The cosine matrix is computed once and shared by the head and
+/// L_pns and L_pp on a further sub-sample (ProxySampleRate, automatic by default: see <see cref="ProxySampling"/>). Whenever
+/// L_pns and L_pp see fewer than all classes, the classes outside the batch are weighted by the inverse of their inclusion
+/// probability, so both estimate the losses over every class. The cosine matrix is computed once and shared by the head and
 /// L_pns. The head is an injected piece, as insightface's Partial FC takes its margin head.
 /// </summary>
 internal sealed class FaceLoss
 {
     private readonly double sampleRate;
     private readonly double proxySampleRate;
+    private readonly int proxySampleMaxClasses;
+    private readonly int proxySampleSize;
     private readonly double alpha;
     private readonly double delta;
     private readonly double positiveWeight;
@@ -29,6 +33,8 @@ internal sealed class FaceLoss
     {
         sampleRate = options.SampleRate;
         proxySampleRate = options.ProxySampleRate;
+        proxySampleMaxClasses = options.ProxySampleMaxClasses;
+        proxySampleSize = options.ProxySampleSize;
         alpha = options.ProxyAlpha;
         delta = options.ProxyDelta;
         positiveWeight = options.ProxyPositiveSampleWeight;
@@ -57,15 +63,17 @@ internal sealed class FaceLoss
             terms.Add(("proxy_pps", ProxyLosses.PositiveSample(targetCos, sampledLabels, proxyRows.shape[0], alpha, delta) * positiveWeight));
         if (negativeWeight != 0 || proxyWeight != 0)
         {
-            // L_pns and L_pp see a sub-sample of the head's rows (ProxySampleRate of all identities); it keeps every batch class.
-            var (subRows, subLabels) = PartialFcSampler.Sample(sampledLabels, proxyRows.shape[0], proxySampleRate / Math.Min(sampleRate, 1.0));
+            // L_pns and L_pp see a sub-sample of the head's rows; it keeps every batch class.
+            long headRows = proxyRows.shape[0];
+            var (subRows, subLabels) = PartialFcSampler.SampleRows(sampledLabels, headRows, ProxySampling.Rows(proxySampleRate, proxySampleMaxClasses, proxySampleSize, sampleRate, headRows));
             var subCos = subRows is null || cos is null ? cos : cos.index_select(1, subRows);
             var subProxies = subRows is null ? proxyRows : proxyRows.index_select(0, subRows);
             var subInverseNorms = subRows is null ? inverseNorms : inverseNorms.index_select(0, subRows);
+            var weights = ProxySampling.InverseInclusionWeights(subLabels, subProxies.shape[0], head.ClassCount, subProxies.dtype);
             if (negativeWeight != 0)
-                terms.Add(("proxy_pns", ProxyLosses.NegativeSample(subCos!, subLabels, alpha, delta) * negativeWeight));
+                terms.Add(("proxy_pns", ProxyLosses.NegativeSample(subCos!, subLabels, alpha, delta, weights) * negativeWeight));
             if (proxyWeight != 0)
-                terms.Add(("proxy_pp", ProxyLosses.ProxyProxy(subProxies, subInverseNorms, subLabels, alpha, delta) * proxyWeight));
+                terms.Add(("proxy_pp", ProxyLosses.ProxyProxy(subProxies, subInverseNorms, subLabels, alpha, delta, weights) * proxyWeight));
         }
 
         var total = terms[0].Value;

@@ -47,8 +47,11 @@ internal static class LossConfiguration
         return weights;
     }
 
-    /// <summary>The whole configuration as one line of JSON.</summary>
-    public static string ToJson(LH2FaceTrainer.Options o)
+    /// <summary>
+    /// The whole configuration as one line of JSON; with the class count, the effective proxy sample of L_pns and L_pp too
+    /// (how many proxies they see of how many, and whether the sampled ones are inverse-probability weighted).
+    /// </summary>
+    public static string ToJson(LH2FaceTrainer.Options o, long? classCount = null)
     {
         var value = new Dictionary<string, object>
         {
@@ -59,11 +62,36 @@ internal static class LossConfiguration
         };
         if (o.ProxyPositiveSampleWeight != 0 || o.ProxyNegativeSampleWeight != 0 || o.ProxyProxyWeight != 0)
         {
-            value["proxy_sample_rate"] = o.ProxySampleRate;
+            value["proxy_sampling"] = ProxySamplingJson(o, classCount);
             value["proxy_alpha"] = o.ProxyAlpha;
             value["proxy_delta"] = o.ProxyDelta;
         }
         return JsonSerializer.Serialize(value);
+    }
+
+    private static Dictionary<string, object> ProxySamplingJson(LH2FaceTrainer.Options o, long? classCount)
+    {
+        var sampling = new Dictionary<string, object>();
+        if (o.ProxySampleRate == ProxySampling.Automatic)
+        {
+            sampling["rule"] = "auto";
+            sampling["max_classes"] = o.ProxySampleMaxClasses;
+            sampling["size"] = o.ProxySampleSize;
+        }
+        else
+        {
+            sampling["rule"] = "rate";
+            sampling["rate"] = o.ProxySampleRate;
+        }
+        if (classCount is long classes)
+        {
+            // At least these rows: a batch with more distinct classes than this keeps all of them.
+            long rows = ProxySampling.Rows(o, PartialFcSampler.RowCount(o.SampleRate, classes));
+            sampling["classes"] = classes;
+            sampling["rows"] = rows;
+            sampling["estimate"] = rows >= classes ? "exact" : "batch proxies weight 1, others 1 / inclusion probability";
+        }
+        return sampling;
     }
 
     /// <summary>n of log C_n: the option, or the embedding size when it is 0.</summary>

@@ -25,7 +25,14 @@ internal static class LossOptionsValidation
         Require(o.ProxyDelta is >= 0 and < 1, nameof(o.ProxyDelta), $"is {o.ProxyDelta}; use 0 <= delta < 1 (0.1 in Proxy-Anchor)");
         Require(o.ProxyLearningRateMultiplier > 0 && float.IsFinite(o.ProxyLearningRateMultiplier), nameof(o.ProxyLearningRateMultiplier), $"is {o.ProxyLearningRateMultiplier}; use a positive factor (1 in insightface, 100 in Proxy-Anchor)");
         Require(o.SampleRate is > 0 and <= 1, nameof(o.SampleRate), $"is {o.SampleRate}; use 0 < rate <= 1 (1 = every identity, 0.1 for Partial FC on very many identities)");
-        Require(o.ProxySampleRate is > 0 and <= 1, nameof(o.ProxySampleRate), $"is {o.ProxySampleRate}; use 0 < rate <= 1 (1 = every proxy; 0.1 keeps L_pp and L_pns cheap with many identities)");
+        Require(o.ProxySampleRate is >= 0 and <= 1, nameof(o.ProxySampleRate), $"is {o.ProxySampleRate}; use 0 (automatic: every proxy up to ProxySampleMaxClasses classes, ProxySampleSize of them above) or 0 < rate <= 1 (1 = every proxy)");
+        if (o.ProxySampleRate == ProxySampling.Automatic)
+        {
+            Require(o.ProxySampleSize > o.BatchSize, nameof(o.ProxySampleSize),
+                $"is {o.ProxySampleSize} with BatchSize {o.BatchSize}; use more than the batch size (1024 by default) so the automatic proxy sample has room for classes outside the batch, or set ProxySampleRate");
+            Require(o.ProxySampleMaxClasses >= o.ProxySampleSize, nameof(o.ProxySampleMaxClasses),
+                $"is {o.ProxySampleMaxClasses} with ProxySampleSize {o.ProxySampleSize}; use at least ProxySampleSize (4096 by default): below it the proxy terms are exact anyway");
+        }
     }
 
     private static void Require(bool ok, string option, string problem)

@@ -23,22 +23,31 @@ internal static class ProxyLosses
         return sums.log1p().masked_select(hasPositive).mean().MoveToOuterDisposeScope();
     }
 
-    /// <summary>L_pns = mean over the (sampled) proxies of log(1 + sum_neg exp(alpha (s + delta))), cosines [B, C'].</summary>
-    public static Tensor NegativeSample(Tensor cosines, Tensor labels, double alpha, double delta)
+    /// <summary>
+    /// L_pns = mean over the proxies of log(1 + sum_neg exp(alpha (s + delta))), cosines [B, C'] of the batch against the
+    /// (sampled) proxies. With <paramref name="proxyWeights"/> [C'] the mean is weighted, sum_p w_p f_p / sum_p w_p: with w_p the
+    /// inverse of the proxy's inclusion probability this is the Horvitz-Thompson estimate of the mean over every proxy (the
+    /// weights sum to C), unbiased because the mean is linear in the per-proxy terms.
+    /// </summary>
+    public static Tensor NegativeSample(Tensor cosines, Tensor labels, double alpha, double delta, Tensor? proxyWeights = null)
     {
         using var scope = NewDisposeScope();
         // Zero the positive entries by a scatter: no [B, C'] mask is built (at 100k classes a one-hot is 100 MB).
         var e = (alpha * (cosines + delta)).exp();
         e = e.scatter(1, labels.unsqueeze(1), zeros(labels.shape[0], 1, e.dtype, e.device));
-        return e.sum(0, keepdim: false).log1p().mean().MoveToOuterDisposeScope();
+        var perProxy = e.sum(0, keepdim: false).log1p();
+        var loss = proxyWeights is null ? perProxy.mean() : (perProxy * proxyWeights).sum() / proxyWeights.sum();
+        return loss.MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// L_pp = mean over the batch's proxies p of log(1 + sum_(q != p) exp(alpha (cos(p, q) + delta))), q over the (sampled)
     /// proxy rows [C', d] with inverse norms [C'] (see <see cref="MarginHead.InverseNorms"/>); the batch's proxies are the rows
-    /// its labels index.
+    /// its labels index. With <paramref name="proxyWeights"/> [C'] each exp term of q is multiplied by w_q: with w_q the inverse
+    /// of q's inclusion probability the inner sum is the Horvitz-Thompson estimate of the sum over every proxy (unbiased), and
+    /// its log a consistent estimate of the full term (biased low by at most Var / (2 (1 + sum over the batch's proxies)^2)).
     /// </summary>
-    public static Tensor ProxyProxy(Tensor proxyRows, Tensor inverseNorms, Tensor labels, double alpha, double delta)
+    public static Tensor ProxyProxy(Tensor proxyRows, Tensor inverseNorms, Tensor labels, double alpha, double delta, Tensor? proxyWeights = null)
     {
         using var scope = NewDisposeScope();
         long count = proxyRows.shape[0];
@@ -47,6 +56,8 @@ internal static class ProxyLosses
         var cos = MarginHead.Cosines(batchProxies, proxyRows, inverseNorms);
         var e = (alpha * (cos + delta)).exp();
         e = e.scatter(1, batchRows.unsqueeze(1), zeros(batchRows.shape[0], 1, e.dtype, e.device));
+        if (proxyWeights is not null)
+            e = e * proxyWeights.unsqueeze(0);
         return e.sum(1, keepdim: false).log1p().mean().MoveToOuterDisposeScope();
     }
 }

@@ -86,7 +86,7 @@ internal sealed class TrainingSession
         log($"LH2Face training: {train.Count} images, {train.ClassCount} identities, device {device.type}, backbone {options.Backbone} at {options.InputSize}px, " +
             $"embedding {options.EmbeddingSize}, head {options.Head}, optimiser {options.Optimizer} lr {options.LearningRate}, batch {batchSize}, " +
             $"{options.Epochs} epochs x {stepsPerEpoch} steps, seed {options.Seed}.");
-        log($"Loss: {LossConfiguration.ToJson(options)}");
+        log($"Loss: {LossConfiguration.ToJson(options, train.ClassCount)}");
         if (options.UseRenderer)
             log(RendererTraining.Describe(options));
 

@@ -215,12 +215,113 @@ public sealed class FaceLossTests
         var (rows, mapped) = PartialFcSampler.Sample(labels, 20, 0.3f);
         Assert.AreEqual(6, rows!.shape[0], "ceil(0.3 x 20), also when 0.3 comes as a float");
 
+        // The 4 batch classes weigh 1; the 2 others stand for the 16 classes outside the batch: 1 / (2 / 16) = 8 each.
+        var kept = rows.data<long>().ToArray();
+        var weights = tensor(kept.Select(k => new long[] { 2, 9, 15, 0 }.Contains(k) ? 1f : 8f).ToArray());
+        CollectionAssert.AreEqual(weights.data<float>().ToArray(), ProxySampling.InverseInclusionWeights(mapped, 6, 20, ScalarType.Float32)!.data<float>().ToArray());
+
         var inverse = MarginHead.InverseNorms(head.Proxies);
         var cos = MarginHead.Cosines(x, head.Proxies, inverse);
         Assert.AreEqual(nn.functional.cross_entropy(head.forward(x, n, labels), labels).item<float>(), output.Terms[0].Value.item<float>(), 1e-5, "the head sees every class");
-        Assert.AreEqual(ProxyLosses.NegativeSample(cos.index_select(1, rows), mapped, 32, 0.1).item<float>(), output.Terms[1].Value.item<float>(), 1e-5, "L_pns over the sub-sample");
+        Assert.AreEqual(ProxyLosses.NegativeSample(cos.index_select(1, rows), mapped, 32, 0.1, weights).item<float>(), output.Terms[1].Value.item<float>(), 1e-5, "L_pns over the sub-sample, weighted");
         var sub = head.Proxies.index_select(0, rows);
-        Assert.AreEqual(ProxyLosses.ProxyProxy(sub, MarginHead.InverseNorms(sub), mapped, 32, 0.1).item<float>(), output.Terms[2].Value.item<float>(), 1e-5, "L_pp over the sub-sample");
+        Assert.AreEqual(ProxyLosses.ProxyProxy(sub, MarginHead.InverseNorms(sub), mapped, 32, 0.1, weights).item<float>(), output.Terms[2].Value.item<float>(), 1e-5, "L_pp over the sub-sample, weighted");
+        Assert.AreNotEqual(ProxyLosses.NegativeSample(cos.index_select(1, rows), mapped, 32, 0.1).item<float>(), output.Terms[1].Value.item<float>(), 1e-3, "the weights matter");
+    }
+
+    [TestMethod]
+    public void Compute_AutomaticProxySample_ExactUpToTheThreshold_SampledAbove()
+    {
+        var options = Options(LH2FaceHead.CosFace, o => { o.ProxyPositiveSampleWeight = 0; o.ProxySampleMaxClasses = 12; o.ProxySampleSize = 10; o.BatchSize = 5; });
+        Assert.AreEqual(0f, options.ProxySampleRate, "automatic is the default");
+        using var scope = NewDisposeScope();
+        random.manual_seed(6);
+        var (x, n) = FaceNetwork.Split(randn(5, 3));
+        var labels = tensor(new long[] { 2, 9, 9, 11, 0 });
+        var loss = new FaceLoss(options);
+        using (var small = HeadFactory.Create(options, 12))
+        {
+            var cos = MarginHead.Cosines(x, small.Proxies, MarginHead.InverseNorms(small.Proxies));
+            var output = loss.Compute(small, x, n, labels);
+            Assert.AreEqual(ProxyLosses.NegativeSample(cos, labels, 32, 0.1).item<float>(), output.Terms[1].Value.item<float>(), 1e-6, "12 classes: every proxy");
+            Assert.AreEqual(ProxyLosses.ProxyProxy(small.Proxies, MarginHead.InverseNorms(small.Proxies), labels, 32, 0.1).item<float>(), output.Terms[2].Value.item<float>(), 1e-6);
+        }
+        using var large = HeadFactory.Create(options, 50);
+        random.manual_seed(3);
+        var sampled = loss.Compute(large, x, n, labels);
+        random.manual_seed(3);
+        var (rows, mapped) = PartialFcSampler.SampleRows(labels, 50, 10);
+        Assert.AreEqual(10, rows!.shape[0], "50 classes: ProxySampleSize = 10 rows, the 4 batch classes and 6 others");
+        var weights = ProxySampling.InverseInclusionWeights(mapped, 10, 50, ScalarType.Float32)!;
+        Assert.AreEqual(4 + 6 * (46.0 / 6), weights.sum().item<float>(), 1e-4, "the weights add up to the class count");
+        var cosAll = MarginHead.Cosines(x, large.Proxies, MarginHead.InverseNorms(large.Proxies));
+        Assert.AreEqual(ProxyLosses.NegativeSample(cosAll.index_select(1, rows), mapped, 32, 0.1, weights).item<float>(), sampled.Terms[1].Value.item<float>(), 1e-5);
+    }
+
+    [TestMethod]
+    public void Compute_AutomaticProxySample_AveragedOverDraws_EstimatesTheFullProxyLosses()
+    {
+        // A realistic regime: 512-d, 3000 identities, the automatic sample capped at 600 rows (batch classes plus 592 others),
+        // 300 draws of the sample for one fixed batch. Tolerances: L_pns is unbiased, so its draw average lies within 4 standard
+        // errors of the full value (the CLT; a false failure about once in 16 000 seeds, and the seed is fixed). L_pp is the log
+        // of an unbiased sum, biased low by about Var(S^) / (2 (1 + S)^2) (second-order delta method, Jensen): the test allows
+        // 4 standard errors plus twice that bias, computed from the exact variance of sampling without replacement.
+        const int classes = 3000, dim = 512, maxRows = 600, draws = 300;
+        const double alpha = 32, delta = 0.1;
+        var options = Options(LH2FaceHead.CosFace, o => { o.EmbeddingSize = dim; o.ProxyPositiveSampleWeight = 0; o.ProxySampleMaxClasses = 2000; o.ProxySampleSize = maxRows; o.BatchSize = 16; });
+        using var head = HeadFactory.Create(options, classes);
+        head.to(ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        random.manual_seed(21);
+        var labels = tensor(Enumerable.Range(0, 16).Select(i => (long)(i % 8 * 97)).ToArray());
+        var proxies = head.Proxies.detach();
+        var inverse = MarginHead.InverseNorms(proxies);
+        // Samples near their class proxy, as in training.
+        var x = nn.functional.normalize(proxies.index_select(0, labels) * inverse.index_select(0, labels).unsqueeze(1) + 0.05 * randn(16, dim, ScalarType.Float64), p: 2, dim: 1);
+        var n = full(16, 1, 30.0, ScalarType.Float64);
+        var cos = MarginHead.Cosines(x, proxies, inverse);
+        double fullPns = ProxyLosses.NegativeSample(cos, labels, alpha, delta).item<double>();
+        double fullPp = ProxyLosses.ProxyProxy(proxies, inverse, labels, alpha, delta).item<double>();
+
+        var loss = new FaceLoss(options);
+        var pns = new double[draws];
+        var pp = new double[draws];
+        using (no_grad())
+        {
+            for (int i = 0; i < draws; i++)
+            {
+                using var step = NewDisposeScope();
+                var output = loss.Compute(head, x, n, labels);
+                pns[i] = output.Terms[1].Value.item<double>();
+                pp[i] = output.Terms[2].Value.item<double>();
+            }
+        }
+        static (double Mean, double StandardError) Summary(double[] v)
+        {
+            double mean = v.Average();
+            return (mean, Math.Sqrt(v.Sum(a => (a - mean) * (a - mean)) / (v.Length - 1) / v.Length));
+        }
+
+        // Delta-method bias of L_pp: per batch proxy p, Var(S^) = N^2 (1 - k/N) s^2 / k for k of the N others, s^2 their variance.
+        var batch = labels.unique().Item1;
+        var batchCos = MarginHead.Cosines(proxies.index_select(0, batch) * inverse.index_select(0, batch).unsqueeze(1), proxies, inverse);
+        var terms = (alpha * (batchCos + delta)).exp();
+        var isBatch = zeros(classes, ScalarType.Bool).index_fill(0, batch, true);
+        long batchCount = batch.shape[0], others = classes - batchCount, k = maxRows - batchCount;
+        double bias = 0;
+        for (int p = 0; p < batchCount; p++)
+        {
+            var outside = terms[p].masked_select(isBatch.logical_not());
+            double s2 = outside.var().item<double>();
+            double total = terms[p].sum().item<double>() - terms[p][batch[p]].item<double>();
+            bias += (double)others * others * (1 - (double)k / others) * s2 / k / (2 * (1 + total) * (1 + total)) / batchCount;
+        }
+
+        var (meanPns, sePns) = Summary(pns);
+        var (meanPp, sePp) = Summary(pp);
+        Assert.AreEqual(fullPns, meanPns, 4 * sePns, $"L_pns: full {fullPns}, draws {meanPns} +- {sePns}");
+        Assert.AreEqual(fullPp, meanPp, 4 * sePp + 2 * bias, $"L_pp: full {fullPp}, draws {meanPp} +- {sePp}, delta-method bias {bias}");
+        Assert.IsTrue(sePns > 0 && sePp > 0, "the draws differ");
     }
 
     [TestMethod]

@@ -63,6 +63,34 @@ public sealed class LossOptionsTests
         CollectionAssert.AreEquivalent(new[] { "cross_entropy", "vmf_nll", "proxy_pps", "proxy_pns" }, terms.Keys.ToArray());
         Assert.AreEqual(0.25f, json.RootElement.GetProperty("sample_rate").GetSingle());
         Assert.AreEqual(32f, json.RootElement.GetProperty("proxy_alpha").GetSingle());
+        // 4 classes, SampleRate 0.25: the head keeps 1 row (plus the batch's classes), the automatic proxy sample all of those.
+        var sampling = json.RootElement.GetProperty("proxy_sampling");
+        Assert.AreEqual("auto", sampling.GetProperty("rule").GetString());
+        Assert.AreEqual(4096, sampling.GetProperty("max_classes").GetInt32());
+        Assert.AreEqual(1024, sampling.GetProperty("size").GetInt32());
+        Assert.AreEqual(4, sampling.GetProperty("classes").GetInt64());
+        Assert.AreEqual(1, sampling.GetProperty("rows").GetInt64());
+        StringAssert.Contains(sampling.GetProperty("estimate").GetString(), "1 / inclusion probability");
+    }
+
+    [TestMethod]
+    public void ToJson_ProxySampling_ExactUpToTheThreshold_SampledAboveOrAtAnExplicitRate()
+    {
+        JsonElement Sampling(LH2FaceTrainer.Options o, long? classes) => JsonDocument.Parse(LossConfiguration.ToJson(o, classes)).RootElement.GetProperty("proxy_sampling");
+        var defaults = new LH2FaceTrainer.Options();
+        Assert.AreEqual("exact", Sampling(defaults, 4096).GetProperty("estimate").GetString());
+        Assert.AreEqual(4096, Sampling(defaults, 4096).GetProperty("rows").GetInt64());
+        Assert.AreEqual(1024, Sampling(defaults, 4097).GetProperty("rows").GetInt64(), "above the threshold, ProxySampleSize rows");
+        Assert.AreEqual(1024, Sampling(defaults, 100_000).GetProperty("rows").GetInt64(), "the sample stops growing");
+        Assert.AreEqual(1024, Sampling(new LH2FaceTrainer.Options { SampleRate = 0.1f }, 100_000).GetProperty("rows").GetInt64(), "of the 10 000 Partial FC keeps");
+        Assert.AreEqual(1000, Sampling(new LH2FaceTrainer.Options { SampleRate = 0.1f }, 10_000).GetProperty("rows").GetInt64(), "the 1000 Partial FC keeps, all of them");
+        Assert.AreNotEqual("exact", Sampling(defaults, 100_000).GetProperty("estimate").GetString());
+        Assert.IsFalse(Sampling(defaults, null).TryGetProperty("rows", out _), "without the class count only the rule");
+        var rate = new LH2FaceTrainer.Options { ProxySampleRate = 0.1f };
+        Assert.AreEqual("rate", Sampling(rate, 10_000).GetProperty("rule").GetString());
+        Assert.AreEqual(1000, Sampling(rate, 10_000).GetProperty("rows").GetInt64());
+        Assert.AreEqual(1, Sampling(new LH2FaceTrainer.Options { ProxySampleRate = 1 }, 10_000).GetProperty("rate").GetSingle());
+        Assert.AreEqual(10_000, Sampling(new LH2FaceTrainer.Options { ProxySampleRate = 1 }, 10_000).GetProperty("rows").GetInt64());
     }
 
     [TestMethod]
@@ -72,6 +100,10 @@ public sealed class LossOptionsTests
         {
             (o => o.SampleRate = 0, "SampleRate", "0 < rate <= 1"),
             (o => o.SampleRate = 1.5f, "SampleRate", "0 < rate <= 1"),
+            (o => o.ProxySampleRate = -0.1f, "ProxySampleRate", "use 0 (automatic: every proxy up to ProxySampleMaxClasses classes"),
+            (o => o.ProxySampleRate = 1.5f, "ProxySampleRate", "or 0 < rate <= 1"),
+            (o => o.ProxySampleSize = 128, "ProxySampleSize", "is 128 with BatchSize 128; use more than the batch size"),
+            (o => o.ProxySampleMaxClasses = 1000, "ProxySampleMaxClasses", "is 1000 with ProxySampleSize 1024; use at least ProxySampleSize"),
             (o => o.ProxyAlpha = 100, "ProxyAlpha", "0 < alpha <= 64"),
             (o => o.ProxyNegativeSampleWeight = -1, "ProxyNegativeSampleWeight", "0 (off) or a positive weight"),
             (o => o.ProxyLearningRateMultiplier = 0, "ProxyLearningRateMultiplier", "positive factor"),
