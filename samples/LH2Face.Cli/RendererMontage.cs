@@ -1,6 +1,7 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face;
 using Microsoft.ML.LH2Face.Data.Alignment;
+using Microsoft.ML.LH2Face.Data.Embedding;
 using Microsoft.ML.LH2Face.Data.Reports;
 
 namespace LH2Face.Cli;
@@ -45,21 +46,7 @@ public static class RendererMontage
         {
             var scale = SimilarityTransform.FromScaleRotation((double)size / image.Width, 0, 0, 0);
             using var scaled = FaceAligner.Warp(image, scale, size, size);
-            bool bgra = scaled.PixelFormat == MLPixelFormat.Bgra32;
-            ReadOnlySpan<byte> pixels = scaled.Pixels;
-            int stride = pixels.Length / size, plane = size * size;
-            var planar = new float[3 * plane];
-            for (int y = 0; y < size; y++)
-            {
-                for (int x = 0; x < size; x++)
-                {
-                    int p = y * stride + 4 * x, q = y * size + x;
-                    planar[q] = pixels[bgra ? p + 2 : p];
-                    planar[plane + q] = pixels[p + 1];
-                    planar[2 * plane + q] = pixels[bgra ? p : p + 2];
-                }
-            }
-            result.Add(planar);
+            result.Add(PlanarImage.FromImage(scaled, size));
         }
         return result;
     }

@@ -3,10 +3,13 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.LH2Face.Data.Embedding;
 
 /// <summary>Conversions between <see cref="MLImage"/> and planar RGB floats (0..255), and horizontal flips.</summary>
-internal static class PlanarImage
+public static class PlanarImage
 {
-    /// <summary>Planar RGB of an image that must be <paramref name="size"/> pixels square.</summary>
-    public static float[] FromImage(MLImage image, int size, int index)
+    /// <summary>Planar RGB (the layout the models take) of an image that must be <paramref name="size"/> pixels square, Bgra32 or Rgba32.</summary>
+    /// <param name="image">The image.</param>
+    /// <param name="size">Its expected side in pixels.</param>
+    /// <param name="index">Its position in the caller's list, for error messages.</param>
+    public static float[] FromImage(MLImage image, int size, int index = 0)
     {
         ArgumentNullException.ThrowIfNull(image);
         if (image.Width != size || image.Height != size)
@@ -35,6 +38,8 @@ internal static class PlanarImage
     }
 
     /// <summary>An opaque RGBA image of planar RGB values (rounded and clamped to 0..255).</summary>
+    /// <param name="planar">3 x size x size values.</param>
+    /// <param name="size">Side in pixels.</param>
     public static MLImage ToImage(float[] planar, int size)
     {
         int plane = size * size;
@@ -52,7 +57,7 @@ internal static class PlanarImage
     }
 
     /// <summary>The horizontal mirror of a planar image (any number of planes).</summary>
-    public static float[] FlipHorizontal(float[] planar, int size)
+    internal static float[] FlipHorizontal(float[] planar, int size)
     {
         var flipped = new float[planar.Length];
         int rows = planar.Length / size;
@@ -65,7 +70,7 @@ internal static class PlanarImage
     }
 
     /// <summary>Side of a planar RGB image from its length, checked against the expected size.</summary>
-    public static void CheckPlanar(float[] planar, int size, int index)
+    internal static void CheckPlanar(float[] planar, int size, int index)
     {
         ArgumentNullException.ThrowIfNull(planar);
         if (planar.Length != 3 * size * size)
