@@ -116,7 +116,7 @@ internal static class LossBenchmark
         for (int c = 0; c < cases.Count; c++)
         {
             var ratios = times[c].Select((t, round) => t / times[0][round]).ToList();
-            yield return new Result(cases[c].Name, classes, cases[c].Options.SampleRate, Median(times[c]), Median(ratios), times[c].ToArray(), ratios.ToArray());
+            yield return new Result(cases[c].Name, classes, cases[c].Options.SampleRate, Statistics.Median(times[c]), Statistics.Median(ratios), times[c].ToArray(), ratios.ToArray());
         }
         foreach (var head in heads)
             head.Dispose();
@@ -143,10 +143,4 @@ internal static class LossBenchmark
     }
 
     private static string Short(string name) => name.Length <= 12 ? name : name[..12];
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 }

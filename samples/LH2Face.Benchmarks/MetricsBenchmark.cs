@@ -80,16 +80,16 @@ internal static class MetricsBenchmark
         });
         result = VerificationMetrics.Evaluate(scores, isGenuine);
 
-        Console.WriteLine($"score pairs      median {Median(scoring):F3} s  (runs: {string.Join(", ", scoring.Select(x => x.ToString("F3")))})");
-        Console.WriteLine($"ROC + TAR@FAR    median {Median(roc):F3} s  (runs: {string.Join(", ", roc.Select(x => x.ToString("F3")))})");
+        Console.WriteLine($"score pairs      median {Statistics.Median(scoring):F3} s  (runs: {string.Join(", ", scoring.Select(x => x.ToString("F3")))})");
+        Console.WriteLine($"ROC + TAR@FAR    median {Statistics.Median(roc):F3} s  (runs: {string.Join(", ", roc.Select(x => x.ToString("F3")))})");
         foreach (var t in result.TarAtFar)
             Console.WriteLine($"  TAR@FAR={t.TargetFar:0e0}: {t.Tar:P2} (FAR {t.Far:0.###e0}{(t.IsBelowResolution ? ", below resolution" : "")})");
 
         var json = new
         {
             s.Pairs, s.Templates, s.Dimension, s.Runs, Environment.ProcessorCount,
-            ScoringSecondsMedian = Median(scoring), ScoringSeconds = scoring,
-            RocTarAtFarSecondsMedian = Median(roc), RocTarAtFarSeconds = roc,
+            ScoringSecondsMedian = Statistics.Median(scoring), ScoringSeconds = scoring,
+            RocTarAtFarSecondsMedian = Statistics.Median(roc), RocTarAtFarSeconds = roc,
             RocPoints = result.Roc.Count,
             TarAtFar = result.TarAtFar.Select(t => new { t.TargetFar, t.Tar, t.Far, t.IsBelowResolution }),
         };
@@ -117,12 +117,5 @@ internal static class MetricsBenchmark
             seconds[r] = sw.Elapsed.TotalSeconds;
         }
         return seconds;
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        int n = sorted.Length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

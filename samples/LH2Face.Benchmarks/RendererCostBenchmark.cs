@@ -74,7 +74,7 @@ internal static class RendererCostBenchmark
                 using var model = ml.Transforms.LH2Face(options).Fit(data);
             }
         }
-        double off = Median(times[false]), on = Median(times[true]);
+        double off = Statistics.Median(times[false]), on = Statistics.Median(times[true]);
         Console.WriteLine($"renderer cost: {backbone} at {size}px, renderer {resolution}px, batch {batch}, {runs} run(s) x {steps - warmup} timed steps per mode, {Environment.ProcessorCount} core(s)");
         Console.WriteLine($"median step time: off {off * 1000:F0} ms, on {on * 1000:F0} ms; ratio on/off {on / off:F2}");
         return 0;
@@ -101,11 +101,5 @@ internal static class RendererCostBenchmark
         definition[nameof(Row.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3 * size * size);
         var raw = ml.Data.LoadFromEnumerable(rows, definition);
         return ml.Transforms.Conversion.MapValueToKey("Label", nameof(Row.Identity)).Fit(raw).Transform(raw);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
     }
 }
