@@ -67,11 +67,6 @@ public static class SynthFaceCanonicalFidelity
         return result;
     }
 
-    /// <summary>The stratum of one image: LQ when low quality, else HardHQ or EasyHQ by its hardness.</summary>
-    public static SynthFaceStratum StratumOf(SynthFaceFactors factors)
-    {
-        ArgumentNullException.ThrowIfNull(factors);
-        return factors.Quality == SynthFaceQuality.LQ ? SynthFaceStratum.LQ
-            : factors.Hardness == SynthFaceHardness.Hard ? SynthFaceStratum.HardHQ : SynthFaceStratum.EasyHQ;
-    }
+    /// <summary>The stratum of one image: LQ when low quality, else HardHQ or EasyHQ by its hardness (the pair rule with the image twice).</summary>
+    public static SynthFaceStratum StratumOf(SynthFaceFactors factors) => SynthFaceProtocol.StratumOf(factors, factors);
 }
