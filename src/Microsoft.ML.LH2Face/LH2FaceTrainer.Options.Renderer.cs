@@ -34,6 +34,21 @@ public sealed partial class LH2FaceTrainer
         /// <summary>Fixed-point depth look-ups of the depth-based inverse warp (0 warps a flat face).</summary>
         public int RendererWarpIterations = 3;
 
+        /// <summary>
+        /// Field of view of the renderer's camera in degrees (Unsup3d's 10 by default). The canonical depth D
+        /// lies in [0.9, 1.1] (METHOD.md) in units of the camera distance, so this sets how deep the face is
+        /// against its width: a relief of (D - 1) / tan(fov / 2) image half-widths, +-1.14 at 10 degrees.
+        /// Projection stays orthographic; a smaller angle gives a deeper face.
+        /// </summary>
+        public float RendererFieldOfView = 10f;
+
+        /// <summary>
+        /// Peak learning rate of the renderer's own parameters (decoders, light and view heads), which
+        /// train with Adam as in Unsup3d and follow the same warm-up and cosine schedule as
+        /// <see cref="LearningRate"/>. The backbone's share of the renderer losses goes through the main optimiser.
+        /// </summary>
+        public float RendererLearningRate = 1e-3f;
+
         /// <summary>Output column (with <see cref="UseRenderer"/>): the input-view reconstruction I_hat, planar RGB 0..255, 3*RendererResolution^2 values.</summary>
         public string ReconstructionColumnName = "Reconstruction";
 
@@ -55,6 +70,8 @@ public sealed partial class LH2FaceTrainer
             RequireRenderer(ReconstructionWeight + CanonicalRecognitionWeight + ViewConsistencyWeight > 0, nameof(UseRenderer),
                 "is on but ReconstructionWeight, CanonicalRecognitionWeight and ViewConsistencyWeight are all 0; give one a positive weight or turn UseRenderer off");
             RequireRenderer(RendererWarpIterations is >= 0 and <= 16, nameof(RendererWarpIterations), $"is {RendererWarpIterations}; use 0..16 (3 is the default)");
+            RequireRenderer(RendererFieldOfView is >= 1f and <= 90f, nameof(RendererFieldOfView), $"is {RendererFieldOfView}; use an angle in degrees from 1 to 90 (10 is the default)");
+            RequireRenderer(RendererLearningRate > 0 && float.IsFinite(RendererLearningRate), nameof(RendererLearningRate), $"is {RendererLearningRate}; use a positive rate such as 1e-3");
             RequireRenderer(!string.IsNullOrWhiteSpace(ReconstructionColumnName), nameof(ReconstructionColumnName), "must name the output reconstruction column");
             RequireRenderer(!string.IsNullOrWhiteSpace(CanonicalFaceColumnName), nameof(CanonicalFaceColumnName), "must name the output canonical-face column");
             var names = new[] { EmbeddingColumnName, QualityColumnName, ReconstructionColumnName, CanonicalFaceColumnName };

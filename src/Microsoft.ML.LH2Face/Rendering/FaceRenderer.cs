@@ -19,6 +19,13 @@ internal sealed class FaceRenderer : Module
     /// <summary>Depth D = 1 + 0.1 tanh(raw): the range [0.9, 1.1] of METHOD.md.</summary>
     public const double DepthAmplitude = 0.1;
 
+    /// <summary>
+    /// Image half-widths of relief per unit of depth for a camera of <paramref name="fieldOfViewDegrees"/>:
+    /// at distance 1 the image half-width spans tan(fov / 2) depth units, so the surface height in
+    /// <see cref="PhotoGeometry"/>'s frame is (D - 1) / tan(fov / 2).
+    /// </summary>
+    public static double ReliefScale(double fieldOfViewDegrees) => 1.0 / Math.Tan(fieldOfViewDegrees * Math.PI / 360.0);
+
     /// <summary>Largest yaw, pitch and roll the view head can output (radians: 60, 30, 20 degrees) and largest shift (0.2 half-widths).</summary>
     public static readonly float[] ViewLimits = [(float)(Math.PI / 3), (float)(Math.PI / 6), (float)(Math.PI / 9), 0.2f, 0.2f];
 
@@ -28,17 +35,22 @@ internal sealed class FaceRenderer : Module
     private readonly RendererHead view_head;
     private readonly int resolution;
     private readonly int warpIterations;
+    private readonly double reliefScale;
 
     /// <param name="embeddingSize">d: size of the embedding and of the features z.</param>
     /// <param name="resolution">Side R of the rendered images; a multiple of 16.</param>
     /// <param name="warpIterations">Fixed-point depth look-ups of the inverse warp (0 = warp the plane at depth 1).</param>
-    public FaceRenderer(int embeddingSize, int resolution, int warpIterations) : base(nameof(FaceRenderer))
+    /// <param name="fieldOfViewDegrees">Camera field of view: sets the relief of the depth range (<see cref="ReliefScale"/>).</param>
+    public FaceRenderer(int embeddingSize, int resolution, int warpIterations, double fieldOfViewDegrees) : base(nameof(FaceRenderer))
     {
+        if (!(fieldOfViewDegrees > 0 && fieldOfViewDegrees < 180))
+            throw new ArgumentOutOfRangeException(nameof(fieldOfViewDegrees), fieldOfViewDegrees, "The field of view must be an angle between 0 and 180 degrees.");
         if (resolution < 16 || resolution % (1 << CanonicalDecoder.Stages) != 0)
             throw new ArgumentOutOfRangeException(nameof(resolution), resolution, "The renderer resolution must be a positive multiple of 16.");
         ArgumentOutOfRangeException.ThrowIfNegative(warpIterations);
         this.resolution = resolution;
         this.warpIterations = warpIterations;
+        reliefScale = ReliefScale(fieldOfViewDegrees);
         depth_decoder = new CanonicalDecoder("depth_decoder", embeddingSize, resolution, 1);
         albedo_decoder = new CanonicalDecoder("albedo_decoder", embeddingSize, resolution, 3);
         light_head = new RendererHead("light_head", embeddingSize, PhotoGeometry.LightSize);
@@ -52,29 +64,35 @@ internal sealed class FaceRenderer : Module
     /// <summary>Fixed-point depth look-ups of the inverse warp.</summary>
     public int WarpIterations => warpIterations;
 
+    /// <summary>Image half-widths of surface height per unit of depth (<see cref="ReliefScale"/> of the field of view).</summary>
+    public double Relief => reliefScale;
+
     /// <summary>Renders a batch from the unit embeddings x [B, d] (identity: depth, albedo) and the features z [B, d] (light, view).</summary>
     public RenderOutput Render(Tensor embedding, Tensor features, bool withFlip)
     {
         using var scope = NewDisposeScope();
-        var depth = 1 + DepthAmplitude * depth_decoder.forward(embedding).tanh();
+        var raw = depth_decoder.forward(embedding).tanh();
+        var depth = 1 + DepthAmplitude * raw;
+        // The surface in PhotoGeometry's frame: 1 + (D - 1) * relief, heights in image half-widths.
+        var surface = 1 + (DepthAmplitude * reliefScale) * raw;
         var albedo = albedo_decoder.forward(embedding).sigmoid();
         var rawLight = light_head.forward(features);
         var light = cat(new[] { rawLight.narrow(1, 0, 2).sigmoid(), rawLight.narrow(1, 2, 2).tanh() }, 1);
         var view = view_head.forward(features).tanh() * tensor(ViewLimits, device: features.device);
-        var canonical = albedo * Shade(depth, light);
-        var reconstruction = PhotoGeometry.InverseWarp(canonical, depth, view, warpIterations);
+        var canonical = albedo * Shade(surface, light);
+        var reconstruction = PhotoGeometry.InverseWarp(canonical, surface, view, warpIterations);
         Tensor? flipped = null;
         if (withFlip)
         {
-            var flippedDepth = depth.flip(3);
-            flipped = PhotoGeometry.InverseWarp(albedo.flip(3) * Shade(flippedDepth, light), flippedDepth, view, warpIterations);
+            var flippedSurface = surface.flip(3);
+            flipped = PhotoGeometry.InverseWarp(albedo.flip(3) * Shade(flippedSurface, light), flippedSurface, view, warpIterations);
         }
         return new RenderOutput(
             depth.MoveToOuterDisposeScope(), albedo.MoveToOuterDisposeScope(), light.MoveToOuterDisposeScope(), view.MoveToOuterDisposeScope(),
             canonical.MoveToOuterDisposeScope(), reconstruction.MoveToOuterDisposeScope(), flipped?.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Lambertian shading of a depth map under a light [B, 4] as <see cref="RenderOutput.Light"/>.</summary>
+    /// <summary>Lambertian shading of a surface (heights in image half-widths around 1) under a light [B, 4] as <see cref="RenderOutput.Light"/>.</summary>
     public static Tensor Shade(Tensor depth, Tensor light)
         => PhotoGeometry.Shading(PhotoGeometry.Normals(depth), light.narrow(1, 0, 1), light.narrow(1, 1, 1), PhotoGeometry.LightDirection(light.narrow(1, 2, 2)));
 
@@ -84,13 +102,15 @@ internal sealed class FaceRenderer : Module
     /// <summary>Writes the eval computation of <see cref="Render"/> (without the flip) into <paramref name="g"/>.</summary>
     public RendererOnnxValues ExportOnnx(OnnxGraphBuilder g, string embedding, string features, string prefix)
     {
-        var depth = g.Add(g.ConstantFloat(1f), g.Mul(g.ConstantFloat((float)DepthAmplitude), g.Tanh(depth_decoder.ExportOnnx(g, embedding, prefix + ".depth_decoder"))));
+        var raw = g.Tanh(depth_decoder.ExportOnnx(g, embedding, prefix + ".depth_decoder"));
+        var depth = g.Add(g.ConstantFloat(1f), g.Mul(g.ConstantFloat((float)DepthAmplitude), raw));
+        var surface = g.Add(g.ConstantFloat(1f), g.Mul(g.ConstantFloat((float)(DepthAmplitude * reliefScale)), raw));
         var albedo = g.Sigmoid(albedo_decoder.ExportOnnx(g, embedding, prefix + ".albedo_decoder"));
         var rawLight = light_head.ExportOnnx(g, features, prefix + ".light_head");
         var light = g.Concat(1, g.Sigmoid(g.Slice(rawLight, [0], [2], [1])), g.Tanh(g.Slice(rawLight, [2], [4], [1])));
         var view = g.Mul(g.Tanh(view_head.ExportOnnx(g, features, prefix + ".view_head")), g.Initializer(prefix + ".view_limits", ViewLimits, ViewLimits.Length));
-        var canonical = g.Mul(albedo, PhotoGeometryOnnx.Shading(g, depth, light, resolution, resolution));
-        var reconstruction = PhotoGeometryOnnx.InverseWarp(g, canonical, depth, view, resolution, resolution, warpIterations);
+        var canonical = g.Mul(albedo, PhotoGeometryOnnx.Shading(g, surface, light, resolution, resolution));
+        var reconstruction = PhotoGeometryOnnx.InverseWarp(g, canonical, surface, view, resolution, resolution, warpIterations);
         return new RendererOnnxValues(depth, canonical, reconstruction);
     }
 }

@@ -1,5 +1,7 @@
+using Microsoft.ML.LH2Face.Losses;
 using Microsoft.ML.LH2Face.Training;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace Microsoft.ML.LH2Face.Rendering;
 
@@ -19,13 +21,14 @@ internal static class RendererTraining
     public const string ViewConsistencyTerm = "view_consistency";
 
     /// <summary>
-    /// The renderer's loss terms for a batch: pixels [B, 3, S, S] (0..255), their features z [B, d],
-    /// and the recognition loss of the head as a function of (unit embeddings, norms), which is
-    /// applied to the canonical faces fed back through the backbone. Terms of weight 0 are skipped
-    /// (no canonical pass through the backbone when L_FR^canon and L_view are both off).
+    /// The renderer's loss terms for a batch: pixels [B, 3, S, S] (0..255), their features z [B, d] and
+    /// labels [B]. Terms of weight 0 are skipped (no canonical pass through the backbone when
+    /// L_FR^canon and L_view are both off). The canonical faces go through the backbone with batch
+    /// statistics but leave its running averages as they were, and through the head without updating
+    /// its norm statistics: the statistics a model is scored with are those of real images.
     /// </summary>
     public static IReadOnlyList<(string Name, Tensor Value, float Weight)> Losses(
-        FaceNetwork network, Tensor pixels, Tensor features, Func<Tensor, Tensor, Tensor> recognitionLoss, LH2FaceTrainer.Options options)
+        FaceNetwork network, Tensor pixels, Tensor features, Tensor labels, LH2FaceTrainer.Options options)
     {
         var renderer = network.Renderer ?? throw new InvalidOperationException("The network has no renderer: set Options.UseRenderer.");
         var (embedding, _) = FaceNetwork.Split(features);
@@ -40,11 +43,12 @@ internal static class RendererTraining
         }
         if (options.CanonicalRecognitionWeight > 0 || options.ViewConsistencyWeight > 0)
         {
-            var canonicalFeatures = network.Features(RendererLosses.CanonicalPixels(render.Canonical, options.InputSize));
+            var canonicalFeatures = network.FeaturesKeepingStatistics(RendererLosses.CanonicalPixels(render.Canonical, options.InputSize));
             if (options.CanonicalRecognitionWeight > 0)
             {
                 var (canonicalEmbedding, canonicalNorm) = FaceNetwork.Split(canonicalFeatures);
-                terms.Add((CanonicalRecognitionTerm, recognitionLoss(canonicalEmbedding, canonicalNorm), options.CanonicalRecognitionWeight));
+                var logits = WithoutStatisticUpdates(network.Head, head => head.forward(canonicalEmbedding, canonicalNorm, labels));
+                terms.Add((CanonicalRecognitionTerm, functional.cross_entropy(logits, labels), options.CanonicalRecognitionWeight));
             }
             if (options.ViewConsistencyWeight > 0)
                 terms.Add((ViewConsistencyTerm, RendererLosses.ViewConsistency(features, canonicalFeatures), options.ViewConsistencyWeight));
@@ -52,13 +56,33 @@ internal static class RendererTraining
         return terms;
     }
 
+    /// <summary>Runs <paramref name="call"/> with the head in eval mode, where heads keep their running statistics (mu_kappa, the AdaFace norm statistics) unchanged.</summary>
+    internal static Tensor WithoutStatisticUpdates(MarginHead head, Func<MarginHead, Tensor> call)
+    {
+        bool wasTraining = head.training;
+        head.eval();
+        try
+        {
+            return call(head);
+        }
+        finally
+        {
+            if (wasTraining)
+                head.train();
+        }
+    }
+
     /// <summary>The renderer part of a checkpoint fingerprint: empty when the renderer is off, so renderer-free checkpoints keep theirs.</summary>
     public static string Fingerprint(LH2FaceTrainer.Options options)
-        => options.UseRenderer ? $";renderer={options.RendererResolution}" : "";
+        => options.UseRenderer
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $";renderer={options.RendererResolution},fov={options.RendererFieldOfView},lr={options.RendererLearningRate},warp={options.RendererWarpIterations}")
+            : "";
 
     /// <summary>The log line that states the renderer settings when training starts.</summary>
     public static string Describe(LH2FaceTrainer.Options options)
-        => $"Renderer on: {options.RendererResolution}px, warp iterations {options.RendererWarpIterations}, " +
+        => $"Renderer on: {options.RendererResolution}px, field of view {options.RendererFieldOfView} degrees (relief {FaceRenderer.DepthAmplitude * FaceRenderer.ReliefScale(options.RendererFieldOfView):F2} half-widths), " +
+           $"warp iterations {options.RendererWarpIterations}, Adam lr {options.RendererLearningRate}, " +
            $"lambda_reco {options.ReconstructionWeight} (flip {options.FlipReconstructionWeight}, gradient {options.ReconstructionGradientWeight}), " +
            $"lambda_canon {options.CanonicalRecognitionWeight}, lambda_view {options.ViewConsistencyWeight}.";
 }

@@ -17,7 +17,7 @@ internal sealed record CheckpointState
 }
 
 /// <summary>
-/// Checkpoints as directories step-NNNNNNNN/ (weights.bin, optimizer.bin, state.json, best.bin when a
+/// Checkpoints as directories step-NNNNNNNN/ (weights.bin, optimizer.bin, renderer-optimizer.bin with the renderer, state.json, best.bin when a
 /// validation set keeps a best epoch) plus a 'latest' file naming the newest. Each checkpoint is written
 /// into a temporary directory and renamed into place, and 'latest' is replaced by a move, so a run
 /// killed at any moment leaves the previous checkpoint intact.
@@ -27,6 +27,7 @@ internal static class CheckpointStore
     public const int FormatVersion = 1;
     public const string WeightsFile = "weights.bin";
     public const string OptimizerFile = "optimizer.bin";
+    public const string RendererOptimizerFile = "renderer-optimizer.bin";
     public const string StateFile = "state.json";
     public const string BestWeightsFile = "best.bin";
     private const string LatestFile = "latest";

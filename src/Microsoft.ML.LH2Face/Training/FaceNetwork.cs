@@ -31,7 +31,7 @@ internal sealed class FaceNetwork : Module
         backbone = BackboneFactory.Create(options.Backbone, options.InputSize, options.EmbeddingSize, options.DropoutRate);
         head = HeadFactory.Create(options, classCount);
         // Without the renderer the field stays null and the saved weights are those of a renderer-free network.
-        renderer = options.UseRenderer ? new FaceRenderer(options.EmbeddingSize, options.RendererResolution, options.RendererWarpIterations) : null;
+        renderer = options.UseRenderer ? new FaceRenderer(options.EmbeddingSize, options.RendererResolution, options.RendererWarpIterations, options.RendererFieldOfView) : null;
         RegisterComponents();
     }
 
@@ -47,6 +47,51 @@ internal sealed class FaceNetwork : Module
     {
         using var scope = NewDisposeScope();
         return backbone.forward((pixels - PixelMean) / PixelScale).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Features"/> in training mode (batch statistics, gradients) that leaves the backbone's
+    /// running batch-norm averages as they were: for images, such as rendered faces, whose statistics
+    /// should not enter the model that scores real ones.
+    /// </summary>
+    public Tensor FeaturesKeepingStatistics(Tensor pixels)
+    {
+        // Momentum 0 keeps the running mean and variance: they cannot be restored by a copy afterwards,
+        // because batch norm saves them for its backward pass and an in-place write would void the graph.
+        var norms = backbone.modules().OfType<TorchSharp.Modules.NormBase>().ToList();
+        var momenta = norms.Select(n => n.momentum).ToList();
+        var counts = new List<Tensor>();
+        using (no_grad())
+        {
+            foreach (var n in norms)
+            {
+                if (n.num_batches_tracked is not null)
+                    counts.Add(n.num_batches_tracked.clone());
+            }
+        }
+        try
+        {
+            foreach (var n in norms)
+                n.momentum = 0.0;
+            return Features(pixels);
+        }
+        finally
+        {
+            for (int i = 0; i < norms.Count; i++)
+                norms[i].momentum = momenta[i];
+            using (no_grad())
+            {
+                int k = 0;
+                foreach (var n in norms)
+                {
+                    if (n.num_batches_tracked is not null)
+                    {
+                        n.num_batches_tracked.copy_(counts[k]);
+                        counts[k++].Dispose();
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>Splits z into the unit embedding x = z / ||z|| and the norm kappa [B, 1].</summary>

@@ -59,6 +59,7 @@ internal sealed class TrainingSession
         var network = new FaceNetwork(options, train.ClassCount);
         network.to(device);
         var optimizer = CreateOptimizer(network);
+        var rendererOptimizer = CreateRendererOptimizer(network);
         var faceLoss = new FaceLoss(options);
         var schedule = new LearningRateSchedule(options, stepsPerEpoch);
 
@@ -73,6 +74,7 @@ internal sealed class TrainingSession
                     $"Options.ResumeFrom = '{options.ResumeFrom}' was written by a different run ({state.Fingerprint}); this run is {fingerprint}. Resume with the same data, backbone, sizes, head, batch size, epochs and seed.");
             network.load(Path.Combine(dir, CheckpointStore.WeightsFile));
             optimizer.load_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
+            rendererOptimizer?.load_state_dict(Path.Combine(dir, CheckpointStore.RendererOptimizerFile));
             var bestFile = Path.Combine(dir, CheckpointStore.BestWeightsFile);
             if (File.Exists(bestFile))
             {
@@ -110,9 +112,9 @@ internal sealed class TrainingSession
                 options.CancellationToken.ThrowIfCancellationRequested();
                 var batch = loader.Next();
                 double lr = schedule.At(step);
-                SetLearningRate(optimizer, lr);
+                SetLearningRate(optimizer, rendererOptimizer, lr);
                 var stepClock = Stopwatch.StartNew();
-                var (loss, terms, meanKappa, stdKappa, meanMargin) = TrainStep(network, faceLoss, optimizer, batch, device, batchSize);
+                var (loss, terms, meanKappa, stdKappa, meanMargin) = TrainStep(network, faceLoss, optimizer, rendererOptimizer, batch, device, batchSize);
                 if (!float.IsFinite(loss))
                 {
                     throw new InvalidOperationException(
@@ -166,7 +168,7 @@ internal sealed class TrainingSession
                         BestValidationAccuracy = bestAccuracy, BestEpoch = bestEpoch, EpochsWithoutImprovement = sinceImprovement,
                         EpochLosses = new List<float>(epochLosses), ValidationAccuracies = new List<double>(accuracies),
                     };
-                    SaveCheckpoint(current, network, optimizer, best);
+                    SaveCheckpoint(current, network, optimizer, rendererOptimizer, best);
                 }
                 options.Progress?.Report(new LH2FaceProgress(
                     batch.Epoch, step, totalSteps, loss, terms, lr, batchSize / stepClock.Elapsed.TotalSeconds, meanKappa, stdKappa, accuracy, meanMargin));
@@ -188,6 +190,7 @@ internal sealed class TrainingSession
         }
         network.eval();
         optimizer.Dispose();
+        rendererOptimizer?.Dispose();
         var summary = new LH2FaceTrainingSummary(
             step, totalSteps, epochLosses.ToArray(), accuracies.ToArray(),
             double.IsNaN(bestAccuracy) ? null : bestAccuracy, bestEpoch >= 0 ? bestEpoch : null, stoppedEarly, clock.Elapsed);
@@ -195,7 +198,7 @@ internal sealed class TrainingSession
     }
 
     private (float Loss, IReadOnlyDictionary<string, float> Terms, float MeanKappa, float StdKappa, float? MeanMargin) TrainStep(
-        FaceNetwork network, FaceLoss faceLoss, OptimizerHelper optimizer, FaceBatch batch, Device device, int batchSize)
+        FaceNetwork network, FaceLoss faceLoss, OptimizerHelper optimizer, OptimizerHelper? rendererOptimizer, FaceBatch batch, Device device, int batchSize)
     {
         using var scope = NewDisposeScope();
         // Reseeding per step makes dropout and class sampling depend on the step alone, so a resumed run matches.
@@ -213,7 +216,7 @@ internal sealed class TrainingSession
         float? meanMargin = output.MeanMargin?.item<float>();
         if (network.Renderer is not null)
         {
-            foreach (var (name, value, weight) in RendererTraining.Losses(network, pixels, z, (e, n) => nn.functional.cross_entropy(network.Head.forward(e, n, labels), labels), options))
+            foreach (var (name, value, weight) in RendererTraining.Losses(network, pixels, z, labels, options))
             {
                 // Weighted, as the loss terms above: the reported terms sum to the loss.
                 var weighted = weight * value;
@@ -227,10 +230,17 @@ internal sealed class TrainingSession
         if (!float.IsFinite(lossValue))
             return (lossValue, terms, meanKappa, stdKappa, meanMargin);
         optimizer.zero_grad();
+        rendererOptimizer?.zero_grad();
         loss.backward();
         if (options.GradientClipNorm > 0)
-            nn.utils.clip_grad_norm_(network.parameters(), options.GradientClipNorm);
+        {
+            // Clipped apart: the renderer's gradients must not shrink the recognition step, nor the reverse.
+            nn.utils.clip_grad_norm_(MainParameters(network), options.GradientClipNorm);
+            if (rendererOptimizer is not null)
+                nn.utils.clip_grad_norm_(RendererParameters(network), options.GradientClipNorm);
+        }
         optimizer.step();
+        rendererOptimizer?.step();
         return (lossValue, terms, meanKappa, stdKappa, meanMargin);
     }
 
@@ -244,12 +254,13 @@ internal sealed class TrainingSession
 
     /// <summary>
     /// One parameter group, or two when the proxies W get their own learning rate (ProxyLearningRateMultiplier): the network
-    /// first, the proxies second. <see cref="SetLearningRate"/> keeps the factor of each group.
+    /// first, the proxies second. <see cref="SetLearningRate"/> keeps the factor of each group. The renderer's own
+    /// parameters are not here: they have <see cref="CreateRendererOptimizer"/>.
     /// </summary>
     private OptimizerHelper CreateOptimizer(FaceNetwork network)
     {
         var proxies = network.Head.Proxies;
-        var trainable = network.parameters().Where(p => p.requires_grad).ToList();
+        var trainable = MainParameters(network);
         bool separate = options.ProxyLearningRateMultiplier != 1f;
         var rest = separate ? trainable.Where(p => !ReferenceEquals(p, proxies) && p.Handle != proxies.Handle).ToList() : trainable;
         double lr = options.LearningRate, proxyLr = options.LearningRate * (double)options.ProxyLearningRateMultiplier;
@@ -273,22 +284,52 @@ internal sealed class TrainingSession
         };
     }
 
+    /// <summary>The trainable parameters of backbone and head: everything but the renderer's own.</summary>
+    internal static List<Parameter> MainParameters(FaceNetwork network)
+    {
+        var renderer = RendererParameters(network).Select(p => p.Handle).ToHashSet();
+        return network.parameters().Where(p => p.requires_grad && !renderer.Contains(p.Handle)).ToList();
+    }
+
+    /// <summary>The renderer's parameters (decoders, light and view heads); empty without the renderer.</summary>
+    internal static List<Parameter> RendererParameters(FaceNetwork network)
+        => network.Renderer?.parameters().Where(p => p.requires_grad).ToList() ?? new List<Parameter>();
+
+    /// <summary>
+    /// Adam for the renderer's own parameters (Unsup3d trains its renderer with Adam): its L1 and image
+    /// terms give gradients of a very different scale from the recognition loss, which SGD at the
+    /// recognition rate does not move. No weight decay, as in Unsup3d. Null without the renderer.
+    /// </summary>
+    private OptimizerHelper? CreateRendererOptimizer(FaceNetwork network)
+    {
+        var parameters = RendererParameters(network);
+        return parameters.Count == 0 ? null : optim.Adam(parameters, options.RendererLearningRate);
+    }
+
     /// <summary>Learning-rate factor of each optimiser parameter group (see <see cref="CreateOptimizer"/>).</summary>
     private double[] groupFactors = { 1.0 };
 
-    private void SetLearningRate(OptimizerHelper optimizer, double lr)
+    private void SetLearningRate(OptimizerHelper optimizer, OptimizerHelper? rendererOptimizer, double lr)
     {
         int i = 0;
         foreach (var group in optimizer.ParamGroups)
             group.LearningRate = lr * groupFactors[Math.Min(i++, groupFactors.Length - 1)];
+        if (rendererOptimizer is not null)
+        {
+            // The same schedule, scaled to the renderer's peak rate.
+            double factor = lr / options.LearningRate;
+            foreach (var group in rendererOptimizer.ParamGroups)
+                group.LearningRate = options.RendererLearningRate * factor;
+        }
     }
 
-    private void SaveCheckpoint(CheckpointState state, FaceNetwork network, OptimizerHelper optimizer, Dictionary<string, Tensor>? best)
+    private void SaveCheckpoint(CheckpointState state, FaceNetwork network, OptimizerHelper optimizer, OptimizerHelper? rendererOptimizer, Dictionary<string, Tensor>? best)
     {
         CheckpointStore.Save(options.CheckpointDirectory!, state, dir =>
         {
             network.save(Path.Combine(dir, CheckpointStore.WeightsFile));
             optimizer.save_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
+            rendererOptimizer?.save_state_dict(Path.Combine(dir, CheckpointStore.RendererOptimizerFile));
             if (best is not null)
             {
                 using var bestNet = new FaceNetwork(options, train.ClassCount);

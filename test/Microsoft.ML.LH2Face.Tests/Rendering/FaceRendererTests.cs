@@ -14,7 +14,7 @@ public sealed class FaceRendererTests
     public void Render_Shapes_AndRanges()
     {
         random.manual_seed(1);
-        using var renderer = new FaceRenderer(embeddingSize: 8, resolution: 32, warpIterations: 3);
+        using var renderer = new FaceRenderer(embeddingSize: 8, resolution: 32, warpIterations: 3, fieldOfViewDegrees: 10);
         using var scope = NewDisposeScope();
         var z = randn(3, 8) * 5;
         var r = renderer.Render(nn.functional.normalize(z, dim: 1), z, withFlip: true);
@@ -33,14 +33,58 @@ public sealed class FaceRendererTests
     }
 
     [TestMethod]
+    public void ReliefScale_IsOneOverTanOfHalfTheFieldOfView()
+    {
+        Assert.AreEqual(11.430052302761343, FaceRenderer.ReliefScale(10), 1e-12); // 1 / tan(5 degrees)
+        Assert.AreEqual(1.0, FaceRenderer.ReliefScale(90), 1e-12);
+    }
+
+    [TestMethod]
+    public void Render_ShadesAndWarpsTheDepthAsReliefOfTheFieldOfView()
+    {
+        var renderers = new Dictionary<double, FaceRenderer>();
+        foreach (var fov in new[] { 10.0, 90.0 })
+        {
+            random.manual_seed(5); // the same weights for both
+            var renderer = new FaceRenderer(8, 32, warpIterations: 3, fieldOfViewDegrees: fov);
+            using (no_grad())
+            {
+                // A depth decoder far from its near-flat start, so the map has relief.
+                var decoder = renderer.modules().OfType<CanonicalDecoder>().First();
+                decoder.modules().OfType<Linear>().First().weight!.mul_(30);
+                decoder.modules().OfType<Conv2d>().Last().weight!.mul_(100);
+            }
+            renderers[fov] = renderer;
+        }
+        using var scope = NewDisposeScope();
+        var z = randn(2, 8) * 5;
+        var x = nn.functional.normalize(z, dim: 1);
+        using var noGrad = no_grad();
+        var deep = renderers[10].Render(x, z, withFlip: false);
+        var unit = renderers[90].Render(x, z, withFlip: false);
+        Assert.IsTrue(deep.Depth.eq(unit.Depth).all().item<bool>(), "the depth D itself does not depend on the field of view");
+        float range = (deep.Depth.max() - deep.Depth.min()).item<float>();
+        Assert.IsGreaterThan(0.02f, range, $"the test needs a depth map with relief (range {range})");
+        // At 90 degrees the relief is D - 1 half-widths; at 10 degrees it is (D - 1) / tan(5 degrees).
+        var surface = 1 + (deep.Depth - 1) * FaceRenderer.ReliefScale(10);
+        Assert.IsTrue(unit.Canonical.allclose(unit.Albedo * FaceRenderer.Shade(unit.Depth, unit.Light), atol: 1e-6));
+        Assert.IsTrue(deep.Canonical.allclose(deep.Albedo * FaceRenderer.Shade(surface, deep.Light), atol: 1e-5));
+        Assert.IsTrue(deep.Reconstruction.allclose(PhotoGeometry.InverseWarp(deep.Canonical, surface, deep.View, 3), atol: 1e-5));
+        float shadingChange = (deep.Canonical - unit.Canonical).abs().max().item<float>();
+        Assert.IsGreaterThan(0.01f, shadingChange, "a deeper face shades differently");
+        foreach (var r in renderers.Values)
+            r.Dispose();
+    }
+
+    [TestMethod]
     public void Constructor_ResolutionNotMultipleOf16_Throws()
-        => Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new FaceRenderer(8, 40, 3));
+        => Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new FaceRenderer(8, 40, 3, 10));
 
     [TestMethod]
     public void Losses_GradientsReachEveryRendererParameterAndTheInputs()
     {
         random.manual_seed(2);
-        using var renderer = new FaceRenderer(embeddingSize: 8, resolution: 16, warpIterations: 3);
+        using var renderer = new FaceRenderer(embeddingSize: 8, resolution: 16, warpIterations: 3, fieldOfViewDegrees: 10);
         using var scope = NewDisposeScope();
         var z = (randn(4, 8) * 5).requires_grad_(true);
         var r = renderer.Render(nn.functional.normalize(z, dim: 1), z, withFlip: true);
@@ -64,7 +108,7 @@ public sealed class FaceRendererTests
     {
         const int d = 16, side = 32, batch = 3;
         random.manual_seed(4);
-        using var renderer = new FaceRenderer(d, side, warpIterations: 3);
+        using var renderer = new FaceRenderer(d, side, warpIterations: 3, fieldOfViewDegrees: 10);
         // Larger output weights than the initialisation so views and lights are far from neutral.
         using (no_grad())
         {

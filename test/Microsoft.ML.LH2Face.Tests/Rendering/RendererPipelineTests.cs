@@ -113,6 +113,19 @@ public sealed class RendererPipelineTests
     }
 
     [TestMethod]
+    public void Options_BadFieldOfViewOrRendererRate_NameTheOptionAndTheFix()
+    {
+        var options = Options();
+        options.RendererFieldOfView = 0.5f;
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.LH2Face(options));
+        StringAssert.Contains(e.Message, "LH2FaceTrainer.Options.RendererFieldOfView is 0.5; use an angle in degrees from 1 to 90");
+        options = Options();
+        options.RendererLearningRate = 0;
+        e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.LH2Face(options));
+        StringAssert.Contains(e.Message, "LH2FaceTrainer.Options.RendererLearningRate is 0; use a positive rate");
+    }
+
+    [TestMethod]
     public void Transform_RendererColumns_MatchTorchSharpWithin1e4OfTheRange()
     {
         var rows = ml.Data.CreateEnumerable<PixelRow>(heldOut, reuseRowObject: false).ToList();

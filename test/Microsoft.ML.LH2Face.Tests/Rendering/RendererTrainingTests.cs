@@ -12,12 +12,12 @@ public sealed class RendererTrainingTests
     private const int Identities = 8;
     private const int Resolution = 16;
 
-    private static LH2FaceTrainer.Options Options(float canonicalWeight = 0, float viewWeight = 0) => new()
+    private static LH2FaceTrainer.Options Options(float canonicalWeight = 0, float viewWeight = 0, LH2FaceHead head = LH2FaceHead.ArcFace) => new()
     {
         Backbone = LH2FaceBackbone.Compact,
         InputSize = Side,
         EmbeddingSize = 32,
-        Head = LH2FaceHead.ArcFace,
+        Head = head,
         UseRenderer = true,
         RendererResolution = Resolution,
         CanonicalRecognitionWeight = canonicalWeight,
@@ -70,7 +70,7 @@ public sealed class RendererTrainingTests
             using var scope = NewDisposeScope();
             var index = tensor(Enumerable.Range(0, 16).Select(_ => (long)order.Next((int)train.shape[0])).ToArray());
             var terms = RendererTraining.Losses(network, train.index_select(0, index), network.Features(train.index_select(0, index)),
-                (_, _) => throw new AssertFailedException("the canonical recognition term is off"), options);
+                zeros(16, dtype: int64), options);
             Assert.HasCount(1, terms);
             var (name, value, weight) = terms[0];
             Assert.AreEqual(RendererTraining.ReconstructionTerm, name);
@@ -84,28 +84,78 @@ public sealed class RendererTrainingTests
     }
 
     [TestMethod]
-    public void Losses_AllTermsOn_FeedTheCanonicalFaceThroughTheBackbone()
+    public void Losses_AllTermsOn_FeedTheCanonicalFaceThroughTheBackbone_WithoutMovingTheStatistics()
     {
         using var pixels = Images(0, 1);
         random.manual_seed(12);
-        var options = Options(canonicalWeight: 0.5f, viewWeight: 0.1f);
+        var options = Options(canonicalWeight: 0.5f, viewWeight: 0.1f, head: LH2FaceHead.LH2Face);
         using var network = new FaceNetwork(options, Identities);
+        network.train();
         using var scope = NewDisposeScope();
+        var labels = arange(Identities, dtype: int64);
         var z = network.Features(pixels);
-        long[]? canonicalShape = null;
-        var terms = RendererTraining.Losses(network, pixels, z, (embedding, norm) =>
-        {
-            canonicalShape = embedding.shape;
-            Assert.AreEqual(1.0, embedding.norm(1).mean().item<float>(), 1e-5, "the head gets unit embeddings");
-            Assert.IsGreaterThan(0f, norm.min().item<float>());
-            return embedding.sum() * 0 + 2.5f;
-        }, options);
+        var buffersBefore = network.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
+        var terms = RendererTraining.Losses(network, pixels, z, labels, options);
         CollectionAssert.AreEqual(new[] { RendererTraining.ReconstructionTerm, RendererTraining.CanonicalRecognitionTerm, RendererTraining.ViewConsistencyTerm },
             terms.Select(t => t.Name).ToArray());
         CollectionAssert.AreEqual(new[] { 1f, 0.5f, 0.1f }, terms.Select(t => t.Weight).ToArray());
-        CollectionAssert.AreEqual(new long[] { Identities, 32 }, canonicalShape);
-        Assert.AreEqual(2.5f, terms[1].Value.item<float>(), 1e-6);
-        float view = terms[2].Value.item<float>();
-        Assert.IsTrue(view is > 0 and < 2, $"1 - cos lies in [0, 2], got {view}");
+
+        // Neither the backbone's batch-norm averages nor the head's mu_kappa saw the canonical faces.
+        foreach (var (name, buffer) in network.named_buffers())
+            Assert.IsTrue(buffer.eq(buffersBefore[name]).all().item<bool>(), $"buffer {name} changed");
+        Assert.IsTrue(network.training && network.Head.training, "the network stays in training mode");
+
+        // L_FR^canon is the head's cross-entropy on J's features, recomputed here by hand.
+        using (no_grad())
+        {
+            var (embedding, _) = FaceNetwork.Split(z);
+            var render = network.Renderer!.Render(embedding, z, withFlip: false);
+            var canonical = network.FeaturesKeepingStatistics(RendererLosses.CanonicalPixels(render.Canonical, Side));
+            var (ce, cn) = FaceNetwork.Split(canonical);
+            network.Head.eval();
+            var expected = nn.functional.cross_entropy(network.Head.forward(ce, cn, labels), labels).item<float>();
+            network.Head.train();
+            Assert.AreEqual(expected, terms[1].Value.item<float>(), 1e-4 * Math.Abs(expected));
+            float view = terms[2].Value.item<float>();
+            var expectedView = (1 - nn.functional.cosine_similarity(z, canonical, dim: 1)).mean().item<float>();
+            Assert.AreEqual(expectedView, view, 1e-5);
+        }
+
+        // The whole loss goes back through batch norm (saved statistics intact) to the backbone.
+        var total = terms.Select(t => t.Value * t.Weight).Aggregate((a, b) => a + b);
+        total.backward();
+        var backboneGradient = network.Backbone.parameters().Sum(p => p.grad is null ? 0 : p.grad.abs().sum().item<float>());
+        Assert.IsGreaterThan(0f, backboneGradient);
+    }
+
+    [TestMethod]
+    public void FeaturesKeepingStatistics_SameFeaturesAsTraining_ButTheRunningAveragesStay()
+    {
+        using var pixels = Images(0, 1);
+        random.manual_seed(13);
+        using var network = new FaceNetwork(Options(), Identities);
+        network.train();
+        using var scope = NewDisposeScope();
+        var before = network.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
+        var kept = network.FeaturesKeepingStatistics(pixels);
+        foreach (var (name, buffer) in network.named_buffers())
+            Assert.IsTrue(buffer.eq(before[name]).all().item<bool>(), $"buffer {name} changed");
+        var moved = network.Features(pixels);
+        Assert.IsTrue(kept.allclose(moved, rtol: 1e-5, atol: 1e-6), "batch statistics are used in both");
+        // The control: an ordinary training pass does move them.
+        Assert.IsTrue(network.named_buffers().Any(b => b.name.EndsWith("running_mean", StringComparison.Ordinal) && !b.buffer.eq(before[b.name]).all().item<bool>()));
+    }
+
+    [TestMethod]
+    public void Parameters_SplitIntoMainAndRenderer_WithNothingLeftOut()
+    {
+        using var network = new FaceNetwork(Options(), Identities);
+        var main = TrainingSession.MainParameters(network);
+        var renderer = TrainingSession.RendererParameters(network);
+        var all = network.parameters().Where(p => p.requires_grad).Select(p => p.Handle).ToHashSet(); // trainable: the feature BN scale is fixed, as in insightface
+        Assert.AreEqual(all.Count, main.Count + renderer.Count, $"all {all.Count} (of {network.parameters().Count()}), main {main.Count}, renderer {renderer.Count}");
+        Assert.IsTrue(main.Select(p => p.Handle).Concat(renderer.Select(p => p.Handle)).ToHashSet().SetEquals(all));
+        Assert.AreEqual(network.Renderer!.parameters().Count(), renderer.Count);
+        Assert.IsTrue(main.Any(p => p.Handle == network.Head.Proxies.Handle), "the proxies train with the main optimiser");
     }
 }

@@ -55,10 +55,19 @@ public sealed class TrainingLoopTests
     }
 
     [TestMethod]
-    public void Resume_FromCheckpointOfKilledRun_ReproducesTheUninterruptedLosses()
+    [DataRow(false, DisplayName = "recognition only")]
+    [DataRow(true, DisplayName = "with the renderer (its own Adam state)")]
+    public void Resume_FromCheckpointOfKilledRun_ReproducesTheUninterruptedLosses(bool renderer)
     {
         var data = KeyedPixels(6, 4, seed: 12); // 24 images, batch 8: 3 steps per epoch
         var dir = Directory.CreateTempSubdirectory("lh2face-ckpt-").FullName;
+        LH2FaceTrainer.Options Options(int epochs)
+        {
+            var options = TrainingLoopTests.Options(epochs);
+            options.UseRenderer = renderer;
+            options.RendererResolution = 16;
+            return options;
+        }
         try
         {
             var full = new Recorder();
@@ -75,6 +84,7 @@ public sealed class TrainingLoopTests
             killed.Progress = new Recorder { OnReport = p => { if (p.Step == 4) cts.Cancel(); } };
             Assert.ThrowsExactly<OperationCanceledException>(() => Ml.Transforms.LH2Face(killed).Fit(data));
             Assert.AreEqual("step-00000004", File.ReadAllText(Path.Combine(dir, "latest")));
+            Assert.AreEqual(renderer, File.Exists(Path.Combine(dir, "step-00000004", "renderer-optimizer.bin")));
 
             var resumedLog = new Recorder();
             var resumed = Options(epochs: 3);
@@ -83,7 +93,11 @@ public sealed class TrainingLoopTests
             using var model = Ml.Transforms.LH2Face(resumed).Fit(data);
             CollectionAssert.AreEqual(new long[] { 5, 6, 7, 8, 9 }, resumedLog.Reports.Select(r => r.Step).ToArray());
             for (int i = 0; i < 5; i++)
+            {
                 Assert.AreEqual(full.Reports[4 + i].Loss, resumedLog.Reports[i].Loss, 1e-5, $"loss of step {5 + i}");
+                if (renderer)
+                    Assert.AreEqual(full.Reports[4 + i].LossTerms["reconstruction"], resumedLog.Reports[i].LossTerms["reconstruction"], 1e-6, $"reconstruction of step {5 + i}");
+            }
             Assert.AreEqual(9, model.TrainingSummary.Steps);
             Assert.AreEqual(3, model.TrainingSummary.EpochLosses.Count, "epoch losses carried across the resume");
         }
