@@ -43,10 +43,13 @@ public static class CliApp
         var renderer = new Option<bool>("--renderer") { Description = "Also train the photo-geometric renderer (reconstruction, canonical face, depth) and write a montage after training." };
         var rendererResolution = new Option<int>("--renderer-resolution") { Description = "Side of the rendered images: a multiple of 16, at most --input-size.", DefaultValueFactory = _ => d.RendererResolution };
         var montage = new Option<string?>("--montage") { Description = "With --renderer: PNG montage to write (input | reconstruction | canonical | depth). Default: beside --out, model.zip -> model.montage.png." };
+        var rendererLr = new Option<float>("--renderer-lr") { Description = "Peak learning rate of the renderer's own parameters (Adam, same schedule as --lr).", DefaultValueFactory = _ => d.RendererLearningRate };
+        var rendererFov = new Option<float>("--renderer-fov") { Description = "Renderer camera field of view in degrees: sets how deep the face is against its width (smaller = deeper).", DefaultValueFactory = _ => d.RendererFieldOfView };
+        var logFile = new Option<string?>("--log") { Description = "Also write the trainer's log (settings, loss configuration, each epoch's loss terms) to this text file as training goes." };
 
         var command = new Command("train", "Train a face-embedding model on an identity folder and save it as an ML.NET model zip.")
         {
-            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, montage,
+            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, rendererLr, rendererFov, montage, logFile,
         };
         command.SetAction(r => TrainCommand.Run(new TrainSettings
         {
@@ -68,7 +71,10 @@ public static class CliApp
             OnnxPath = r.GetValue(onnx),
             UseRenderer = r.GetValue(renderer),
             RendererResolution = r.GetValue(rendererResolution),
+            RendererLearningRate = r.GetValue(rendererLr),
+            RendererFieldOfView = r.GetValue(rendererFov),
             MontagePath = r.GetValue(montage),
+            LogPath = r.GetValue(logFile),
         }, console, cancellationToken));
         return command;
     }

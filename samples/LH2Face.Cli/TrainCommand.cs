@@ -72,6 +72,7 @@ public static class TrainCommand
         if (s.MontagePath is not null && !s.UseRenderer)
             throw new CliException("--montage needs --renderer: the montage shows what the renderer makes of a few images.");
         var montagePath = s.UseRenderer ? OutputFile.CheckWritable(s.MontagePath ?? RendererMontage.DefaultPath(modelPath), "montage") : null;
+        var logPath = s.LogPath is null ? null : OutputFile.CheckWritable(s.LogPath, "log file");
         if (s.ResumeFrom is not null && !Directory.Exists(s.ResumeFrom))
             throw new CliException($"Resume folder '{s.ResumeFrom}' does not exist.");
         var dataFolder = s.DataFolder ?? WriteSynthFaceTrainSet(modelPath, console);
@@ -83,6 +84,17 @@ public static class TrainCommand
             console.MarkupLine($"[yellow]Skipped {skipped.Count} sub-folder(s) without images:[/] {Markup.Escape(string.Join(", ", skipped.Take(10)))}{(skipped.Count > 10 ? ", ..." : "")}");
 
         var ml = new MLContext(s.Seed);
+        // The log is written as training goes (it is the record of a run, read while it runs), not moved into place at the end.
+        using var log = logPath is null ? null : new StreamWriter(logPath, append: false) { AutoFlush = true };
+        if (log is not null)
+        {
+            ml.Log += (_, e) =>
+            {
+                if (e.Source == "LH2Face" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info)
+                    lock (log)
+                        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss} {e.RawMessage}"));
+            };
+        }
         var data = ml.Data.LoadFromEnumerable(rows.Select(r => new ImageRow { ImagePath = r.Path, Identity = r.Identity }));
         var clock = Stopwatch.StartNew();
         TransformerChain<LH2FaceTransformer>? model = null;
@@ -110,6 +122,8 @@ public static class TrainCommand
                     options.ResumeFrom = s.ResumeFrom;
                     options.UseRenderer = s.UseRenderer;
                     options.RendererResolution = s.RendererResolution;
+                    options.RendererLearningRate = s.RendererLearningRate;
+                    options.RendererFieldOfView = s.RendererFieldOfView;
                     options.Progress = reporter;
                     options.CancellationToken = cancellationToken;
                     if (s.Head is LH2FaceHead head)

@@ -36,8 +36,17 @@ public sealed record TrainSettings
     /// <summary>Side of the rendered images (Options.RendererResolution).</summary>
     public int RendererResolution { get; init; } = Defaults.RendererResolution;
 
+    /// <summary>Peak learning rate of the renderer's parameters (Options.RendererLearningRate).</summary>
+    public float RendererLearningRate { get; init; } = Defaults.RendererLearningRate;
+
+    /// <summary>Renderer camera field of view in degrees (Options.RendererFieldOfView).</summary>
+    public float RendererFieldOfView { get; init; } = Defaults.RendererFieldOfView;
+
     /// <summary>Montage PNG to write with the renderer; null: beside the model (model.zip -> model.montage.png).</summary>
     public string? MontagePath { get; init; }
+
+    /// <summary>Text file that receives the trainer's log lines as they come; null: no log file.</summary>
+    public string? LogPath { get; init; }
 
     /// <summary>Optional standalone ONNX file to export as well.</summary>
     public string? OnnxPath { get; init; }
