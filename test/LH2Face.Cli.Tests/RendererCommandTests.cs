@@ -26,9 +26,18 @@ public sealed class RendererCommandTests
         var output = new StringWriter();
         int code = CliApp.Run(
             ["train", "--data", data, "--out", model, "--input-size", "32", "--embedding-size", "16", "--epochs", "2", "--batch-size", "8",
-             "--device", "Cpu", "--renderer", "--renderer-resolution", "16"],
+             "--device", "Cpu", "--renderer", "--renderer-resolution", "16", "--renderer-lr", "0.002", "--renderer-fov", "20",
+             "--log", Path.Combine(root, "train.log")],
             FaceFolder.Console(output), CancellationToken.None);
         Assert.AreEqual(0, code, output.ToString());
+
+        // The log has the settings (with the renderer options given) and one line per epoch with the renderer's terms.
+        var log = File.ReadAllLines(Path.Combine(root, "train.log"));
+        Assert.IsTrue(log.Any(l => l.Contains("Renderer on: 16px, field of view 20 degrees", StringComparison.Ordinal) && l.Contains("Adam lr 0.002", StringComparison.Ordinal)),
+            string.Join("\n", log));
+        var epochs = log.Where(l => l.Contains(" Epoch ", StringComparison.Ordinal)).ToList();
+        Assert.HasCount(2, epochs, string.Join("\n", log));
+        Assert.IsTrue(epochs.All(l => l.Contains("reconstruction ", StringComparison.Ordinal) && l.Contains("canonical_recognition ", StringComparison.Ordinal)));
 
         // Default path beside the model; 4 identities -> 4 rows; tiles at max(input 32, renderer 16).
         var montage = Path.Combine(root, "model.montage.png");
