@@ -13,7 +13,7 @@ namespace LH2Face.Benchmarks;
 /// renderer off and on (same options, seed and step budget) on the small protocol's train set, then
 /// reports the verification metrics of both on the small protocol's test pairs per stratum (hard-HQ
 /// first), and the PSNR of the canonical faces against the ground-truth frontal renders for the
-/// untrained renderer (initial weights: one step at learning rate 1e-30, which only moves the
+/// untrained renderer (initial weights: one step at learning rates 1e-30, which only moves the
 /// BatchNorm statistics), the trained one, and the input image itself as a do-nothing reference.
 /// Train and test images are generated at 112 px and area-resized to the input size; embeddings are
 /// taken without flip test.
@@ -103,6 +103,7 @@ internal static class RendererEffectBenchmark
         IReadOnlyDictionary<string, ImageFidelityResult> untrained;
         var initial = Options(renderer: true, "untrained");
         initial.LearningRate = 1e-30f;
+        initial.RendererLearningRate = 1e-30f;
         initial.MaxSteps = 1;
         using (var model = ml.Transforms.LH2Face(initial).Fit(train))
             untrained = Evaluate(ml, model, protocol, testGenerator, testImages, size, resolution).Psnr!;

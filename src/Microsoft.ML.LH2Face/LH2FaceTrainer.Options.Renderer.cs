@@ -31,6 +31,14 @@ public sealed partial class LH2FaceTrainer
         /// <summary>lambda_view: weight of L_view = 1 - cos(f(I), f(J)) (METHOD.md placeholder: 0.1). 0 = off.</summary>
         public float ViewConsistencyWeight = 0.1f;
 
+        /// <summary>
+        /// Let L_FR^canon and L_view train the renderer as well as the backbone. Off by default: with the
+        /// gradient, the decoders learn to paint whatever textures the backbone finds easiest to recognise
+        /// instead of a face (measured on SynthFace: grey canonical faces with coloured stripes), so the
+        /// canonical face J enters those two terms as a fixed input and they train the backbone and head.
+        /// </summary>
+        public bool CanonicalLossesTrainRenderer;
+
         /// <summary>Fixed-point depth look-ups of the depth-based inverse warp (0 warps a flat face).</summary>
         public int RendererWarpIterations = 3;
 
@@ -47,7 +55,7 @@ public sealed partial class LH2FaceTrainer
         /// train with Adam as in Unsup3d and follow the same warm-up and cosine schedule as
         /// <see cref="LearningRate"/>. The backbone's share of the renderer losses goes through the main optimiser.
         /// </summary>
-        public float RendererLearningRate = 1e-3f;
+        public float RendererLearningRate = 3e-3f;
 
         /// <summary>Output column (with <see cref="UseRenderer"/>): the input-view reconstruction I_hat, planar RGB 0..255, 3*RendererResolution^2 values.</summary>
         public string ReconstructionColumnName = "Reconstruction";
@@ -71,7 +79,7 @@ public sealed partial class LH2FaceTrainer
                 "is on but ReconstructionWeight, CanonicalRecognitionWeight and ViewConsistencyWeight are all 0; give one a positive weight or turn UseRenderer off");
             RequireRenderer(RendererWarpIterations is >= 0 and <= 16, nameof(RendererWarpIterations), $"is {RendererWarpIterations}; use 0..16 (3 is the default)");
             RequireRenderer(RendererFieldOfView is >= 1f and <= 90f, nameof(RendererFieldOfView), $"is {RendererFieldOfView}; use an angle in degrees from 1 to 90 (10 is the default)");
-            RequireRenderer(RendererLearningRate > 0 && float.IsFinite(RendererLearningRate), nameof(RendererLearningRate), $"is {RendererLearningRate}; use a positive rate such as 1e-3");
+            RequireRenderer(RendererLearningRate > 0 && float.IsFinite(RendererLearningRate), nameof(RendererLearningRate), $"is {RendererLearningRate}; use a positive rate such as 3e-3");
             RequireRenderer(!string.IsNullOrWhiteSpace(ReconstructionColumnName), nameof(ReconstructionColumnName), "must name the output reconstruction column");
             RequireRenderer(!string.IsNullOrWhiteSpace(CanonicalFaceColumnName), nameof(CanonicalFaceColumnName), "must name the output canonical-face column");
             var names = new[] { EmbeddingColumnName, QualityColumnName, ReconstructionColumnName, CanonicalFaceColumnName };

@@ -43,7 +43,9 @@ internal static class RendererTraining
         }
         if (options.CanonicalRecognitionWeight > 0 || options.ViewConsistencyWeight > 0)
         {
-            var canonicalFeatures = network.FeaturesKeepingStatistics(RendererLosses.CanonicalPixels(render.Canonical, options.InputSize));
+            // By default J is a fixed input here: these terms teach the backbone, not the renderer (see Options.CanonicalLossesTrainRenderer).
+            var canonical = options.CanonicalLossesTrainRenderer ? render.Canonical : render.Canonical.detach();
+            var canonicalFeatures = network.FeaturesKeepingStatistics(RendererLosses.CanonicalPixels(canonical, options.InputSize));
             if (options.CanonicalRecognitionWeight > 0)
             {
                 var (canonicalEmbedding, canonicalNorm) = FaceNetwork.Split(canonicalFeatures);
@@ -76,7 +78,7 @@ internal static class RendererTraining
     public static string Fingerprint(LH2FaceTrainer.Options options)
         => options.UseRenderer
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $";renderer={options.RendererResolution},fov={options.RendererFieldOfView},lr={options.RendererLearningRate},warp={options.RendererWarpIterations}")
+                $";renderer={options.RendererResolution},fov={options.RendererFieldOfView},lr={options.RendererLearningRate},warp={options.RendererWarpIterations},canonical-trains-renderer={options.CanonicalLossesTrainRenderer}")
             : "";
 
     /// <summary>The log line that states the renderer settings when training starts.</summary>
@@ -84,5 +86,6 @@ internal static class RendererTraining
         => $"Renderer on: {options.RendererResolution}px, field of view {options.RendererFieldOfView} degrees (relief {FaceRenderer.DepthAmplitude * FaceRenderer.ReliefScale(options.RendererFieldOfView):F2} half-widths), " +
            $"warp iterations {options.RendererWarpIterations}, Adam lr {options.RendererLearningRate}, " +
            $"lambda_reco {options.ReconstructionWeight} (flip {options.FlipReconstructionWeight}, gradient {options.ReconstructionGradientWeight}), " +
-           $"lambda_canon {options.CanonicalRecognitionWeight}, lambda_view {options.ViewConsistencyWeight}.";
+           $"lambda_canon {options.CanonicalRecognitionWeight}, lambda_view {options.ViewConsistencyWeight} " +
+           (options.CanonicalLossesTrainRenderer ? "(both also train the renderer)." : "(both train the backbone only).");
 }

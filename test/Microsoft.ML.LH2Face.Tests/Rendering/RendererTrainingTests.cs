@@ -129,6 +129,31 @@ public sealed class RendererTrainingTests
     }
 
     [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void CanonicalTerms_TrainTheRendererOnlyWhenAskedTo(bool trainRenderer)
+    {
+        using var pixels = Images(0, 1);
+        random.manual_seed(14);
+        var options = Options(canonicalWeight: 0.5f, viewWeight: 0.1f);
+        options.ReconstructionWeight = 0;
+        options.CanonicalLossesTrainRenderer = trainRenderer;
+        using var network = new FaceNetwork(options, Identities);
+        network.train();
+        using var scope = NewDisposeScope();
+        var terms = RendererTraining.Losses(network, pixels, network.Features(pixels), arange(Identities, dtype: int64), options);
+        CollectionAssert.AreEqual(new[] { RendererTraining.CanonicalRecognitionTerm, RendererTraining.ViewConsistencyTerm }, terms.Select(t => t.Name).ToArray());
+        terms.Select(t => t.Value * t.Weight).Aggregate((a, b) => a + b).backward();
+        float Gradient(IEnumerable<TorchSharp.Modules.Parameter> parameters) => parameters.Sum(p => p.grad is null ? 0f : p.grad.abs().sum().item<float>());
+        Assert.IsGreaterThan(0f, Gradient(network.Backbone.parameters()), "the backbone learns from the canonical face either way");
+        float renderer = Gradient(network.Renderer!.parameters());
+        if (trainRenderer)
+            Assert.IsGreaterThan(0f, renderer, "with the option the canonical terms reach the decoders");
+        else
+            Assert.AreEqual(0f, renderer, "by default the canonical face is a fixed input of these terms");
+    }
+
+    [TestMethod]
     public void FeaturesKeepingStatistics_SameFeaturesAsTraining_ButTheRunningAveragesStay()
     {
         using var pixels = Images(0, 1);
