@@ -1,4 +1,5 @@
 using Microsoft.ML.LH2Face.Onnx;
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -72,9 +73,12 @@ internal sealed class FaceRenderer : Module
     {
         using var scope = NewDisposeScope();
         var raw = depth_decoder.forward(embedding).tanh();
-        var depth = 1 + DepthAmplitude * raw;
+        using var one = 1.0.ToScalar();
+        using var amplitude = DepthAmplitude.ToScalar();
+        using var relief = (DepthAmplitude * reliefScale).ToScalar();
+        var depth = raw.mul(amplitude).add(one);
         // The surface in PhotoGeometry's frame: 1 + (D - 1) * relief, heights in image half-widths.
-        var surface = 1 + (DepthAmplitude * reliefScale) * raw;
+        var surface = raw.mul(relief).add(one);
         var albedo = albedo_decoder.forward(embedding).sigmoid();
         var rawLight = light_head.forward(features);
         var light = cat(new[] { rawLight.narrow(1, 0, 2).sigmoid(), rawLight.narrow(1, 2, 2).tanh() }, 1);
@@ -97,7 +101,12 @@ internal sealed class FaceRenderer : Module
         => PhotoGeometry.Shading(PhotoGeometry.Normals(depth), light.narrow(1, 0, 1), light.narrow(1, 1, 1), PhotoGeometry.LightDirection(light.narrow(1, 2, 2)));
 
     /// <summary>Images in 0..1 to the 0..255 pixel range of the input columns, clamped.</summary>
-    public static Tensor ToPixels(Tensor image) => (image * 255).clamp(0, 255);
+    public static Tensor ToPixels(Tensor image)
+    {
+        using var scale = 255.0.ToScalar();
+        using var low = 0.0.ToScalar();
+        return image.mul(scale).clamp_(low, scale);
+    }
 
     /// <summary>Writes the eval computation of <see cref="Render"/> (without the flip) into <paramref name="g"/>.</summary>
     public RendererOnnxValues ExportOnnx(OnnxGraphBuilder g, string embedding, string features, string prefix)

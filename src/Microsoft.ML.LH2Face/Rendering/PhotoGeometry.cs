@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -44,7 +45,8 @@ internal static class PhotoGeometry
         var d = h.narrow(dim, 1, n - 1) - h.narrow(dim, 0, n - 1);
         var before = cat(new[] { d.narrow(dim, 0, 1), d }, dim);
         var after = cat(new[] { d, d.narrow(dim, n - 2, 1) }, dim);
-        return (before + after) * (0.5 / step);
+        using var factor = (0.5 / step).ToScalar(); // held for the call, see FaceNetwork.Features
+        return (before + after).mul(factor);
     }
 
     /// <summary>Unit surface normals [B, 3, H, W] of a depth map [B, 1, H, W], facing the camera: (h_x, h_y, -1) / norm.</summary>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -13,7 +14,8 @@ internal static class RendererLosses
     /// <summary>The input pixels [B, 3, S, S] in 0..255 as a 0..1 target at the renderer resolution (area average when S differs).</summary>
     public static Tensor Target(Tensor pixels, int resolution)
     {
-        var target = pixels / 255.0;
+        using var scale = 255.0.ToScalar(); // held for the call, see FaceNetwork.Features
+        var target = pixels.div(scale);
         return pixels.shape[2] == resolution && pixels.shape[3] == resolution
             ? target
             : functional.adaptive_avg_pool2d(target, new long[] { resolution, resolution });
@@ -55,7 +57,8 @@ internal static class RendererLosses
     /// <summary>The canonical face [B, 3, R, R] (0..1) as backbone input: 0..255 pixels at the input size (bilinear when R differs), not clamped.</summary>
     public static Tensor CanonicalPixels(Tensor canonical, int inputSize)
     {
-        var pixels = canonical * 255.0;
+        using var scale = 255.0.ToScalar(); // held for the call, see FaceNetwork.Features
+        var pixels = canonical.mul(scale);
         return canonical.shape[2] == inputSize
             ? pixels
             : functional.interpolate(pixels, size: new long[] { inputSize, inputSize }, mode: InterpolationMode.Bilinear, align_corners: false);

@@ -1,6 +1,7 @@
 using Microsoft.ML.LH2Face.Backbones;
 using Microsoft.ML.LH2Face.Losses;
 using Microsoft.ML.LH2Face.Rendering;
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -46,7 +47,11 @@ internal sealed class FaceNetwork : Module
     public Tensor Features(Tensor pixels)
     {
         using var scope = NewDisposeScope();
-        return backbone.forward((pixels - PixelMean) / PixelScale).MoveToOuterDisposeScope();
+        // Scalars held by 'using' for the whole call: on a large tensor an implicit
+        // float -> Scalar can be finalized while libtorch still reads it (a measured crash in a long run).
+        using var mean = PixelMean.ToScalar();
+        using var scale = PixelScale.ToScalar();
+        return backbone.forward(pixels.sub(mean).div(scale)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
