@@ -51,6 +51,14 @@ public sealed partial class LH2FaceTrainer
         public float RendererFieldOfView = 10f;
 
         /// <summary>
+        /// Strength of a fixed convex bump added to the raw depth before its tanh: -s * (1 - x^2 - y^2) over the
+        /// image, so the face starts nearer the camera at the centre than at the corners. It breaks the
+        /// hollow-face ambiguity (a concave face under the mirrored light shades the same), which without it
+        /// gave inverted depth maps on SynthFace. 0 = no prior.
+        /// </summary>
+        public float RendererDepthPrior = 0.5f;
+
+        /// <summary>
         /// Peak learning rate of the renderer's own parameters (decoders, light and view heads), which
         /// train with Adam as in Unsup3d and follow the same warm-up and cosine schedule as
         /// <see cref="LearningRate"/>. The backbone's share of the renderer losses goes through the main optimiser.
@@ -79,6 +87,7 @@ public sealed partial class LH2FaceTrainer
                 "is on but ReconstructionWeight, CanonicalRecognitionWeight and ViewConsistencyWeight are all 0; give one a positive weight or turn UseRenderer off");
             RequireRenderer(RendererWarpIterations is >= 0 and <= 16, nameof(RendererWarpIterations), $"is {RendererWarpIterations}; use 0..16 (3 is the default)");
             RequireRenderer(RendererFieldOfView is >= 1f and <= 90f, nameof(RendererFieldOfView), $"is {RendererFieldOfView}; use an angle in degrees from 1 to 90 (10 is the default)");
+            RequireRenderer(RendererDepthPrior is >= 0f and <= 3f, nameof(RendererDepthPrior), $"is {RendererDepthPrior}; use 0 (no prior) to 3 (0.5 is the default)");
             RequireRenderer(RendererLearningRate > 0 && float.IsFinite(RendererLearningRate), nameof(RendererLearningRate), $"is {RendererLearningRate}; use a positive rate such as 3e-3");
             RequireRenderer(!string.IsNullOrWhiteSpace(ReconstructionColumnName), nameof(ReconstructionColumnName), "must name the output reconstruction column");
             RequireRenderer(!string.IsNullOrWhiteSpace(CanonicalFaceColumnName), nameof(CanonicalFaceColumnName), "must name the output canonical-face column");

@@ -37,13 +37,16 @@ internal sealed class FaceRenderer : Module
     private readonly int resolution;
     private readonly int warpIterations;
     private readonly double reliefScale;
+    private readonly float[] depthPrior;
 
     /// <param name="embeddingSize">d: size of the embedding and of the features z.</param>
     /// <param name="resolution">Side R of the rendered images; a multiple of 16.</param>
     /// <param name="warpIterations">Fixed-point depth look-ups of the inverse warp (0 = warp the plane at depth 1).</param>
     /// <param name="fieldOfViewDegrees">Camera field of view: sets the relief of the depth range (<see cref="ReliefScale"/>).</param>
-    public FaceRenderer(int embeddingSize, int resolution, int warpIterations, double fieldOfViewDegrees) : base(nameof(FaceRenderer))
+    /// <param name="depthPriorStrength">Strength of the convex prior added to the raw depth (<see cref="DepthPrior"/>); 0 = none.</param>
+    public FaceRenderer(int embeddingSize, int resolution, int warpIterations, double fieldOfViewDegrees, double depthPriorStrength = 0) : base(nameof(FaceRenderer))
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(depthPriorStrength);
         if (!(fieldOfViewDegrees > 0 && fieldOfViewDegrees < 180))
             throw new ArgumentOutOfRangeException(nameof(fieldOfViewDegrees), fieldOfViewDegrees, "The field of view must be an angle between 0 and 180 degrees.");
         if (resolution < 16 || resolution % (1 << CanonicalDecoder.Stages) != 0)
@@ -52,6 +55,7 @@ internal sealed class FaceRenderer : Module
         this.resolution = resolution;
         this.warpIterations = warpIterations;
         reliefScale = ReliefScale(fieldOfViewDegrees);
+        depthPrior = DepthPrior(resolution, depthPriorStrength);
         depth_decoder = new CanonicalDecoder("depth_decoder", embeddingSize, resolution, 1);
         albedo_decoder = new CanonicalDecoder("albedo_decoder", embeddingSize, resolution, 3);
         light_head = new RendererHead("light_head", embeddingSize, PhotoGeometry.LightSize);
@@ -68,11 +72,29 @@ internal sealed class FaceRenderer : Module
     /// <summary>Image half-widths of surface height per unit of depth (<see cref="ReliefScale"/> of the field of view).</summary>
     public double Relief => reliefScale;
 
+    /// <summary>
+    /// The convex prior added to the depth decoder's raw output before the tanh, row-major R x R:
+    /// -strength * (1 - x^2 - y^2) at the pixel centres (x, y) in [-1, 1]. It makes the untrained face a
+    /// bump nearer the camera at the centre and farther at the corners, which breaks the hollow-face
+    /// ambiguity of Lambertian shading (a concave face under the mirrored light shades the same); the
+    /// decoder learns the rest.
+    /// </summary>
+    public static float[] DepthPrior(int resolution, double strength)
+    {
+        var c = PhotoGeometry.PixelCentres(resolution);
+        var prior = new float[resolution * resolution];
+        for (int y = 0; y < resolution; y++)
+            for (int x = 0; x < resolution; x++)
+                prior[y * resolution + x] = (float)(-strength * (1 - c[x] * c[x] - c[y] * c[y]));
+        return prior;
+    }
+
     /// <summary>Renders a batch from the unit embeddings x [B, d] (identity: depth, albedo) and the features z [B, d] (light, view).</summary>
     public RenderOutput Render(Tensor embedding, Tensor features, bool withFlip)
     {
         using var scope = NewDisposeScope();
-        var raw = depth_decoder.forward(embedding).tanh();
+        var prior = tensor(depthPrior, device: embedding.device).view(1, 1, resolution, resolution);
+        var raw = depth_decoder.forward(embedding).add(prior).tanh();
         using var one = 1.0.ToScalar();
         using var amplitude = DepthAmplitude.ToScalar();
         using var relief = (DepthAmplitude * reliefScale).ToScalar();
@@ -111,7 +133,7 @@ internal sealed class FaceRenderer : Module
     /// <summary>Writes the eval computation of <see cref="Render"/> (without the flip) into <paramref name="g"/>.</summary>
     public RendererOnnxValues ExportOnnx(OnnxGraphBuilder g, string embedding, string features, string prefix)
     {
-        var raw = g.Tanh(depth_decoder.ExportOnnx(g, embedding, prefix + ".depth_decoder"));
+        var raw = g.Tanh(g.Add(depth_decoder.ExportOnnx(g, embedding, prefix + ".depth_decoder"), g.Initializer(prefix + ".depth_prior", depthPrior, 1, 1, resolution, resolution)));
         var depth = g.Add(g.ConstantFloat(1f), g.Mul(g.ConstantFloat((float)DepthAmplitude), raw));
         var surface = g.Add(g.ConstantFloat(1f), g.Mul(g.ConstantFloat((float)(DepthAmplitude * reliefScale)), raw));
         var albedo = g.Sigmoid(albedo_decoder.ExportOnnx(g, embedding, prefix + ".albedo_decoder"));

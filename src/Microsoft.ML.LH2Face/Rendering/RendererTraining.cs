@@ -78,12 +78,12 @@ internal static class RendererTraining
     public static string Fingerprint(LH2FaceTrainer.Options options)
         => options.UseRenderer
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $";renderer={options.RendererResolution},fov={options.RendererFieldOfView},lr={options.RendererLearningRate},warp={options.RendererWarpIterations},canonical-trains-renderer={options.CanonicalLossesTrainRenderer}")
+                $";renderer={options.RendererResolution},fov={options.RendererFieldOfView},prior={options.RendererDepthPrior},lr={options.RendererLearningRate},warp={options.RendererWarpIterations},canonical-trains-renderer={options.CanonicalLossesTrainRenderer}")
             : "";
 
     /// <summary>The log line that states the renderer settings when training starts.</summary>
     public static string Describe(LH2FaceTrainer.Options options)
-        => $"Renderer on: {options.RendererResolution}px, field of view {options.RendererFieldOfView} degrees (relief {FaceRenderer.DepthAmplitude * FaceRenderer.ReliefScale(options.RendererFieldOfView):F2} half-widths), " +
+        => $"Renderer on: {options.RendererResolution}px, field of view {options.RendererFieldOfView} degrees (relief {FaceRenderer.DepthAmplitude * FaceRenderer.ReliefScale(options.RendererFieldOfView):F2} half-widths), depth prior {options.RendererDepthPrior}, " +
            $"warp iterations {options.RendererWarpIterations}, Adam lr {options.RendererLearningRate}, " +
            $"lambda_reco {options.ReconstructionWeight} (flip {options.FlipReconstructionWeight}, gradient {options.ReconstructionGradientWeight}), " +
            $"lambda_canon {options.CanonicalRecognitionWeight}, lambda_view {options.ViewConsistencyWeight} " +

@@ -32,7 +32,7 @@ internal sealed class FaceNetwork : Module
         backbone = BackboneFactory.Create(options.Backbone, options.InputSize, options.EmbeddingSize, options.DropoutRate);
         head = HeadFactory.Create(options, classCount);
         // Without the renderer the field stays null and the saved weights are those of a renderer-free network.
-        renderer = options.UseRenderer ? new FaceRenderer(options.EmbeddingSize, options.RendererResolution, options.RendererWarpIterations, options.RendererFieldOfView) : null;
+        renderer = options.UseRenderer ? new FaceRenderer(options.EmbeddingSize, options.RendererResolution, options.RendererWarpIterations, options.RendererFieldOfView, options.RendererDepthPrior) : null;
         RegisterComponents();
     }
 

@@ -50,7 +50,7 @@ public sealed class FaceRendererTests
             using (no_grad())
             {
                 // A depth decoder far from its near-flat start, so the map has relief.
-                var decoder = renderer.modules().OfType<CanonicalDecoder>().First();
+                var decoder = (CanonicalDecoder)renderer.named_modules().Single(m => m.name == "depth_decoder").module;
                 decoder.modules().OfType<Linear>().First().weight!.mul_(30);
                 decoder.modules().OfType<Conv2d>().Last().weight!.mul_(100);
             }
@@ -74,6 +74,32 @@ public sealed class FaceRendererTests
         Assert.IsGreaterThan(0.01f, shadingChange, "a deeper face shades differently");
         foreach (var r in renderers.Values)
             r.Dispose();
+    }
+
+    [TestMethod]
+    public void DepthPrior_WithAZeroDecoder_IsAConvexBumpNearestAtTheCentre()
+    {
+        const int side = 16;
+        random.manual_seed(6);
+        using var renderer = new FaceRenderer(8, side, warpIterations: 0, fieldOfViewDegrees: 10, depthPriorStrength: 0.5);
+        using (no_grad())
+        {
+            // Every weight of the depth decoder zero: its raw output is exactly 0, so D shows the prior alone.
+            var decoder = renderer.named_modules().Single(m => m.name == "depth_decoder").module;
+            foreach (var p in decoder.parameters())
+                p.zero_();
+        }
+        using var scope = NewDisposeScope();
+        var z = randn(2, 8);
+        using var noGrad = no_grad();
+        var depth = renderer.Render(nn.functional.normalize(z, dim: 1), z, withFlip: false).Depth;
+        // D = 1 + 0.1 tanh(-0.5 (1 - x^2 - y^2)), by hand at two pixels: the centre-most (x = y = 1/16) and the corner (x = y = -15/16).
+        double Expected(double x, double y) => 1 + 0.1 * Math.Tanh(-0.5 * (1 - x * x - y * y));
+        Assert.AreEqual(Expected(1.0 / 16, 1.0 / 16), depth[1, 0, 8, 8].item<float>(), 1e-6);
+        Assert.AreEqual(Expected(-15.0 / 16, -15.0 / 16), depth[0, 0, 0, 0].item<float>(), 1e-6);
+        Assert.IsLessThan(1f, depth[0, 0, 8, 8].item<float>(), "the centre is nearer than the plane at depth 1");
+        Assert.IsGreaterThan(1f, depth[0, 0, 0, 0].item<float>(), "the corners are farther");
+        CollectionAssert.AreEqual(new float[side * side], FaceRenderer.DepthPrior(side, 0));
     }
 
     [TestMethod]
@@ -108,7 +134,7 @@ public sealed class FaceRendererTests
     {
         const int d = 16, side = 32, batch = 3;
         random.manual_seed(4);
-        using var renderer = new FaceRenderer(d, side, warpIterations: 3, fieldOfViewDegrees: 10);
+        using var renderer = new FaceRenderer(d, side, warpIterations: 3, fieldOfViewDegrees: 10, depthPriorStrength: 0.5);
         // Larger output weights than the initialisation so views and lights are far from neutral.
         using (no_grad())
         {
