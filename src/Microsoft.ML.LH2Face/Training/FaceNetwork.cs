@@ -63,37 +63,25 @@ internal sealed class FaceNetwork : Module
     {
         // Momentum 0 keeps the running mean and variance: they cannot be restored by a copy afterwards,
         // because batch norm saves them for its backward pass and an in-place write would void the graph.
-        var norms = backbone.modules().OfType<TorchSharp.Modules.NormBase>().ToList();
-        var momenta = norms.Select(n => n.momentum).ToList();
-        var counts = new List<Tensor>();
-        using (no_grad())
-        {
-            foreach (var n in norms)
-            {
-                if (n.num_batches_tracked is not null)
-                    counts.Add(n.num_batches_tracked.clone());
-            }
-        }
+        // The step counter is not saved for backward: it is copied back.
+        var saved = backbone.modules().OfType<TorchSharp.Modules.NormBase>()
+            .Select(n => (Norm: n, Momentum: n.momentum, Count: n.num_batches_tracked?.clone())).ToList();
         try
         {
-            foreach (var n in norms)
-                n.momentum = 0.0;
+            foreach (var (norm, _, _) in saved)
+                norm.momentum = 0.0;
             return Features(pixels);
         }
         finally
         {
-            for (int i = 0; i < norms.Count; i++)
-                norms[i].momentum = momenta[i];
-            using (no_grad())
+            using var noGrad = no_grad();
+            foreach (var (norm, momentum, count) in saved)
             {
-                int k = 0;
-                foreach (var n in norms)
+                norm.momentum = momentum;
+                if (count is not null)
                 {
-                    if (n.num_batches_tracked is not null)
-                    {
-                        n.num_batches_tracked.copy_(counts[k]);
-                        counts[k++].Dispose();
-                    }
+                    norm.num_batches_tracked!.copy_(count);
+                    count.Dispose();
                 }
             }
         }

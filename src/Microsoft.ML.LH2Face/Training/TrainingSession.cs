@@ -234,10 +234,10 @@ internal sealed class TrainingSession
         loss.backward();
         if (options.GradientClipNorm > 0)
         {
-            // Clipped apart: the renderer's gradients must not shrink the recognition step, nor the reverse.
-            nn.utils.clip_grad_norm_(MainParameters(network), options.GradientClipNorm);
+            // Clipped per optimiser: the renderer's gradients must not shrink the recognition step, nor the reverse.
+            nn.utils.clip_grad_norm_(optimizer.parameters(), options.GradientClipNorm);
             if (rendererOptimizer is not null)
-                nn.utils.clip_grad_norm_(RendererParameters(network), options.GradientClipNorm);
+                nn.utils.clip_grad_norm_(rendererOptimizer.parameters(), options.GradientClipNorm);
         }
         optimizer.step();
         rendererOptimizer?.step();
