@@ -1,6 +1,6 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face;
+using Microsoft.ML.LH2Face.Data.Evaluation;
 using Microsoft.ML.LH2Face.Data.Synthetic;
 
 namespace LH2Face.Benchmarks;
@@ -13,13 +13,6 @@ namespace LH2Face.Benchmarks;
 /// </summary>
 internal static class RendererCostBenchmark
 {
-    private sealed class Row
-    {
-        public string Identity { get; set; } = "";
-
-        public float[] Pixels { get; set; } = Array.Empty<float>();
-    }
-
     private sealed class StepTimes(List<double> seconds, int batch, int warmup) : IProgress<LH2FaceProgress>
     {
         public void Report(LH2FaceProgress value)
@@ -59,7 +52,7 @@ internal static class RendererCostBenchmark
             {
                 var options = new LH2FaceTrainer.Options
                 {
-                    ImageColumnName = nameof(Row.Pixels),
+                    ImageColumnName = nameof(PixelRow.Pixels),
                     Backbone = backbone,
                     InputSize = size,
                     EmbeddingSize = 128,
@@ -83,23 +76,15 @@ internal static class RendererCostBenchmark
     private static IDataView Data(MLContext ml, int size, int identities, int batch)
     {
         var generator = new SynthFaceGenerator(new SynthFaceOptions { ImageSize = size });
-        var rows = new List<Row>();
+        var rows = new List<PixelRow>();
         int perIdentity = Math.Max(2, (2 * batch + identities - 1) / identities);
         for (int s = 0; s < perIdentity; s++)
         {
             for (int id = 0; id < identities; id++)
             {
-                var rgb = generator.Generate(id, s).Rgb;
-                var planar = new float[3 * size * size];
-                for (int c = 0; c < 3; c++)
-                    for (int p = 0; p < size * size; p++)
-                        planar[c * size * size + p] = rgb[3 * p + c];
-                rows.Add(new Row { Identity = $"id{id}", Pixels = planar });
+                rows.Add(new PixelRow { Identity = $"id{id}", Pixels = ImageFidelity.ToPlanar(generator.Generate(id, s).Rgb, size) });
             }
         }
-        var definition = SchemaDefinition.Create(typeof(Row));
-        definition[nameof(Row.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3 * size * size);
-        var raw = ml.Data.LoadFromEnumerable(rows, definition);
-        return ml.Transforms.Conversion.MapValueToKey("Label", nameof(Row.Identity)).Fit(raw).Transform(raw);
+        return PixelRow.LoadKeyed(ml, rows, size);
     }
 }

@@ -20,13 +20,6 @@ namespace LH2Face.Benchmarks;
 /// </summary>
 internal static class RendererEffectBenchmark
 {
-    private sealed class Row
-    {
-        public string Identity { get; set; } = "";
-
-        public float[] Pixels { get; set; } = Array.Empty<float>();
-    }
-
     private sealed class Scored
     {
         public float[] Embedding { get; set; } = Array.Empty<float>();
@@ -85,7 +78,7 @@ internal static class RendererEffectBenchmark
 
         LH2FaceTrainer.Options Options(bool renderer, string name) => new()
         {
-            ImageColumnName = nameof(Row.Pixels),
+            ImageColumnName = nameof(PixelRow.Pixels),
             Backbone = backbone,
             InputSize = size,
             EmbeddingSize = embedding,
@@ -158,11 +151,9 @@ internal static class RendererEffectBenchmark
     private static (IReadOnlyDictionary<string, VerificationResult> Strata, IReadOnlyDictionary<string, ImageFidelityResult>? Psnr) Evaluate(
         MLContext ml, LH2FaceTransformer model, SynthFaceProtocol protocol, SynthFaceGenerator generator, List<(int, int)> images, int size, int resolution)
     {
-        var definition = SchemaDefinition.Create(typeof(Row));
-        definition[nameof(Row.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3 * size * size);
         var samples = images.Select(k => generator.Generate(k.Item1, k.Item2)).ToList();
-        var rows = samples.Select(s => new Row { Pixels = ImageFidelity.ResizeArea(ImageFidelity.ToPlanar(s.Rgb, s.Size), 3, s.Size, size) });
-        var scoredView = model.Transform(ml.Data.LoadFromEnumerable(rows, definition));
+        var rows = samples.Select(s => new PixelRow { Pixels = ImageFidelity.ResizeArea(ImageFidelity.ToPlanar(s.Rgb, s.Size), 3, s.Size, size) });
+        var scoredView = model.Transform(PixelRow.Load(ml, rows, size));
         var embeddings = scoredView.GetColumn<VBuffer<float>>(model.EmbeddingColumnName).Select(v => v.DenseValues().ToArray()).ToArray();
         var index = images.Select((key, i) => (key, i)).ToDictionary(x => x.key, x => x.i);
         var scores = protocol.Pairs.Select(p => System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(
@@ -184,16 +175,13 @@ internal static class RendererEffectBenchmark
     /// <summary>The train split as planar pixels at the input size (generated at 112 px, area-resized) with an Identity key column "Label".</summary>
     private static IDataView TrainData(MLContext ml, SynthFaceGenerator generator, int identities, int perIdentity, int size)
     {
-        var rows = new Row[identities * perIdentity];
+        var rows = new PixelRow[identities * perIdentity];
         Parallel.For(0, rows.Length, k =>
         {
             int id = k / perIdentity, s = k % perIdentity;
             var sample = generator.Generate(id, s);
-            rows[k] = new Row { Identity = id.ToString("D4", CultureInfo.InvariantCulture), Pixels = ImageFidelity.ResizeArea(ImageFidelity.ToPlanar(sample.Rgb, sample.Size), 3, sample.Size, size) };
+            rows[k] = new PixelRow { Identity = id.ToString("D4", CultureInfo.InvariantCulture), Pixels = ImageFidelity.ResizeArea(ImageFidelity.ToPlanar(sample.Rgb, sample.Size), 3, sample.Size, size) };
         });
-        var definition = SchemaDefinition.Create(typeof(Row));
-        definition[nameof(Row.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3 * size * size);
-        var raw = ml.Data.LoadFromEnumerable(rows, definition);
-        return ml.Transforms.Conversion.MapValueToKey("Label", nameof(Row.Identity)).Fit(raw).Transform(raw);
+        return PixelRow.LoadKeyed(ml, rows, size);
     }
 }
