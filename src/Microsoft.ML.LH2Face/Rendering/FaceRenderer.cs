@@ -69,9 +69,6 @@ internal sealed class FaceRenderer : Module
     /// <summary>Fixed-point depth look-ups of the inverse warp.</summary>
     public int WarpIterations => warpIterations;
 
-    /// <summary>Image half-widths of surface height per unit of depth (<see cref="ReliefScale"/> of the field of view).</summary>
-    public double Relief => reliefScale;
-
     /// <summary>
     /// The convex prior added to the depth decoder's raw output before the tanh, row-major R x R:
     /// -strength * (1 - x^2 - y^2) at the pixel centres (x, y) in [-1, 1]. It makes the untrained face a
