@@ -7,6 +7,7 @@ namespace LH2Face.Cli.Tests;
 
 /// <summary>'lh2face train --renderer' writes a montage; 'evaluate --protocol SynthFace' scores the canonical faces.</summary>
 [TestClass]
+[TestCategory("Renderer")]
 public sealed class RendererCommandTests
 {
     private string root = "";

@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Numerics;
 using Microsoft.ML.LH2Face.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,25 +16,25 @@ internal sealed class IBasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     internal const double BatchNormEps = 1e-5;
 
     private readonly BatchNorm2d bn1;
-    private readonly Conv2d conv1;
+    private readonly RoutedConv2d conv1;
     private readonly BatchNorm2d bn2;
     private readonly PReLU prelu;
-    private readonly Conv2d conv2;
+    private readonly RoutedConv2d conv2;
     private readonly BatchNorm2d bn3;
-    private readonly Conv2d? downsample_conv;
+    private readonly RoutedConv2d? downsample_conv;
     private readonly BatchNorm2d? downsample_bn;
 
     public IBasicBlock(string name, long inPlanes, long planes, long stride) : base(name)
     {
         bn1 = BatchNorm2d(inPlanes, eps: BatchNormEps);
-        conv1 = Conv2d(inPlanes, planes, 3, stride: 1, padding: 1, bias: false);
+        conv1 = new RoutedConv2d("conv1", inPlanes, planes, 3, stride: 1, padding: 1, bias: false);
         bn2 = BatchNorm2d(planes, eps: BatchNormEps);
         prelu = PReLU(planes, init: 0.25);
-        conv2 = Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
+        conv2 = new RoutedConv2d("conv2", planes, planes, 3, stride: stride, padding: 1, bias: false);
         bn3 = BatchNorm2d(planes, eps: BatchNormEps);
         if (stride != 1 || inPlanes != planes)
         {
-            downsample_conv = Conv2d(inPlanes, planes, 1, stride: stride, bias: false);
+            downsample_conv = new RoutedConv2d("downsample_conv", inPlanes, planes, 1, stride: stride, bias: false);
             downsample_bn = BatchNorm2d(planes, eps: BatchNormEps);
         }
         RegisterComponents();

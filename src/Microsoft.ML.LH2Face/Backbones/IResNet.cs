@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Numerics;
 using Microsoft.ML.LH2Face.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,7 +13,7 @@ namespace Microsoft.ML.LH2Face.Backbones;
 /// </summary>
 internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
 {
-    private readonly Conv2d conv1;
+    private readonly RoutedConv2d conv1;
     private readonly BatchNorm2d bn1;
     private readonly PReLU prelu;
     private readonly ModuleList<IBasicBlock> blocks;
@@ -25,7 +26,7 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
     {
         if (depths.Length != 4 || widths.Length != 4)
             throw new ArgumentException("IResNet needs four stage depths and four stage widths.");
-        conv1 = Conv2d(3, widths[0], 3, stride: 1, padding: 1, bias: false);
+        conv1 = new RoutedConv2d("conv1", 3, widths[0], 3, stride: 1, padding: 1, bias: false);
         bn1 = BatchNorm2d(widths[0], eps: IBasicBlock.BatchNormEps);
         prelu = PReLU(widths[0], init: 0.25);
         blocks = new ModuleList<IBasicBlock>();
@@ -63,8 +64,8 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
         {
             switch (module)
             {
-                case Conv2d conv:
-                    init.kaiming_normal_(conv.weight!, 0, init.FanInOut.FanOut, init.NonlinearityType.ReLU);
+                case RoutedConv2d conv:
+                    init.kaiming_normal_(conv.Weight, 0, init.FanInOut.FanOut, init.NonlinearityType.ReLU);
                     break;
                 case BatchNorm2d bn:
                     bn.weight!.fill_(1);

@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Numerics;
 using Microsoft.ML.LH2Face.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,14 +8,12 @@ namespace Microsoft.ML.LH2Face.Backbones;
 /// <summary>ONNX export of the TorchSharp layers the backbones use (eval-mode semantics).</summary>
 internal static class OnnxLayers
 {
-    public static string Conv(OnnxGraphBuilder g, Conv2d conv, string x, string prefix)
+    public static string Conv(OnnxGraphBuilder g, RoutedConv2d conv, string x, string prefix)
     {
-        var w = Weights(g, prefix + ".weight", conv.weight!);
-        string? b = conv.bias is null ? null : Weights(g, prefix + ".bias", conv.bias);
-        var k = conv.kernel_size!.Select(v => (int)v).ToArray();
-        var s = conv.stride!.Select(v => (int)v).ToArray();
-        var p = conv.padding!.Select(v => (int)v).ToArray();
-        return g.Conv(x, w, b, k, s, new[] { p[0], p[1], p[0], p[1] }, (int)conv.groups);
+        var w = Weights(g, prefix + ".weight", conv.Weight);
+        string? b = conv.Bias is null ? null : Weights(g, prefix + ".bias", conv.Bias);
+        int k = (int)conv.KernelSize, s = (int)conv.Stride, p = (int)conv.Padding;
+        return g.Conv(x, w, b, new[] { k, k }, new[] { s, s }, new[] { p, p, p, p }, 1);
     }
 
     public static string BatchNorm(OnnxGraphBuilder g, BatchNorm bn, string x, string prefix)

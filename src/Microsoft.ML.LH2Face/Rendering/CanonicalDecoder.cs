@@ -1,4 +1,5 @@
 using Microsoft.ML.LH2Face.Backbones;
+using Microsoft.ML.LH2Face.Numerics;
 using Microsoft.ML.LH2Face.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,22 +25,23 @@ internal sealed class CanonicalDecoder : Module<Tensor, Tensor>
     private const double OutputInitScale = 0.1;
 
     private readonly Linear fc;
-    private readonly ModuleList<Conv2d> stages;
-    private readonly Conv2d output;
+    private readonly ModuleList<RoutedConv2d> stages;
+    private readonly RoutedConv2d output;
     private readonly int seedSide;
 
     public CanonicalDecoder(string name, int embeddingSize, int resolution, int outputChannels) : base(name)
     {
         seedSide = resolution >> Stages;
         fc = Linear(embeddingSize, Widths[0] * seedSide * seedSide);
-        stages = new ModuleList<Conv2d>();
+        stages = new ModuleList<RoutedConv2d>();
         for (int i = 0; i < Stages; i++)
-            stages.Add(Conv2d(Widths[Math.Max(i - 1, 0)], Widths[i], 3, padding: 1));
-        output = Conv2d(Widths[^1], outputChannels, 3, padding: 1);
+            stages.Add(new RoutedConv2d($"stages.{i}", Widths[Math.Max(i - 1, 0)], Widths[i], 3, padding: 1));
+        // 1 (depth) or 3 (albedo) output channels: off oneDNN's block, so it trains through RoutedConv2d's padded route.
+        output = new RoutedConv2d("output", Widths[^1], outputChannels, 3, padding: 1);
         RegisterComponents();
         using var noGrad = no_grad();
-        output.weight!.mul_(OutputInitScale);
-        output.bias!.mul_(OutputInitScale);
+        output.Weight.mul_(OutputInitScale);
+        output.Bias!.mul_(OutputInitScale);
     }
 
     public override Tensor forward(Tensor embedding)

@@ -1,5 +1,6 @@
 using Microsoft.ML.LH2Face.Backbones;
 using Microsoft.ML.LH2Face.Losses;
+using Microsoft.ML.LH2Face.Numerics;
 using Microsoft.ML.LH2Face.Rendering;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -84,6 +85,42 @@ internal sealed class FaceNetwork : Module
                     count.Dispose();
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs <see cref="ConvolutionSelfCheck"/> on every convolution of the backbone and the renderer at the
+    /// sizes training will use (<see cref="RecordConvolutionSizes"/>), rerouting any that compute wrong
+    /// gradients on this machine.
+    /// </summary>
+    /// <param name="device">Device training runs on.</param>
+    /// <param name="useCache">Reuse the results of shapes this process has checked already (false: measure every shape).</param>
+    public IReadOnlyList<ConvolutionCheck> CheckConvolutions(Device device, bool useCache = true)
+    {
+        var layers = named_modules().Where(m => m.module is RoutedConv2d).Select(m => (m.name, (RoutedConv2d)m.module));
+        return ConvolutionSelfCheck.Run(layers, device, useCache: useCache);
+    }
+
+    /// <summary>
+    /// One eval-mode pass at batch 1 through the backbone and the renderer, so every convolution records the
+    /// size of its input; eval mode leaves the batch-norm averages and the random stream as they were.
+    /// </summary>
+    public void RecordConvolutionSizes(int inputSize, Device device)
+    {
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var z = Features(zeros(1, 3, inputSize, inputSize, device: device));
+            if (renderer is not null)
+                renderer.Render(Split(z).Embedding, z, withFlip: false);
+        }
+        finally
+        {
+            if (wasTraining)
+                train();
         }
     }
 

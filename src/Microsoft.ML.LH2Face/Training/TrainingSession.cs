@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.LH2Face.Losses;
+using Microsoft.ML.LH2Face.Numerics;
 using Microsoft.ML.LH2Face.Rendering;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -58,6 +59,10 @@ internal sealed class TrainingSession
         random.manual_seed(options.Seed);
         var network = new FaceNetwork(options, train.ClassCount);
         network.to(device);
+        var checkClock = Stopwatch.StartNew();
+        network.RecordConvolutionSizes(options.InputSize, device);
+        var convolutionChecks = network.CheckConvolutions(device);
+        log(ConvolutionSelfCheck.Describe(convolutionChecks, checkClock.Elapsed));
         var optimizer = CreateOptimizer(network);
         var rendererOptimizer = CreateRendererOptimizer(network);
         var faceLoss = new FaceLoss(options);

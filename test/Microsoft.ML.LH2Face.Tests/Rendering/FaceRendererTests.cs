@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Numerics;
 using Microsoft.ML.LH2Face.Onnx;
 using Microsoft.ML.LH2Face.Rendering;
 using Microsoft.ML.OnnxRuntime;
@@ -8,6 +9,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.LH2Face.Tests.Rendering;
 
 [TestClass]
+[TestCategory("Renderer")]
 public sealed class FaceRendererTests
 {
     [TestMethod]
@@ -52,7 +54,7 @@ public sealed class FaceRendererTests
                 // A depth decoder far from its near-flat start, so the map has relief.
                 var decoder = (CanonicalDecoder)renderer.named_modules().Single(m => m.name == "depth_decoder").module;
                 decoder.modules().OfType<Linear>().First().weight!.mul_(30);
-                decoder.modules().OfType<Conv2d>().Last().weight!.mul_(100);
+                decoder.modules().OfType<RoutedConv2d>().Last().Weight.mul_(100);
             }
             renderers[fov] = renderer;
         }
@@ -141,7 +143,7 @@ public sealed class FaceRendererTests
             foreach (var head in renderer.modules().OfType<RendererHead>())
                 head.modules().OfType<Linear>().Last().weight!.mul_(20);
             foreach (var decoder in renderer.modules().OfType<CanonicalDecoder>())
-                decoder.modules().OfType<Conv2d>().Last().weight!.mul_(200);
+                decoder.modules().OfType<RoutedConv2d>().Last().Weight.mul_(200);
         }
         renderer.eval();
         using var scope = NewDisposeScope();

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.LH2Face.Tests.Rendering;
 
 [TestClass]
+[TestCategory("Renderer")]
 public sealed class RendererLossesTests
 {
     [TestMethod]

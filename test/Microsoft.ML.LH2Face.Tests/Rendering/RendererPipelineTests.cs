@@ -8,6 +8,7 @@ namespace Microsoft.ML.LH2Face.Tests.Rendering;
 
 /// <summary>The renderer inside the ML.NET trainer: loss terms in progress, output columns, ONNX agreement, model.zip.</summary>
 [TestClass]
+[TestCategory("Renderer")]
 public sealed class RendererPipelineTests
 {
     private const int Size = 32;

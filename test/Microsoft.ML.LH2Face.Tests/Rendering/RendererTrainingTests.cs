@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.LH2Face.Tests.Rendering;
 
 [TestClass]
+[TestCategory("Renderer")]
 public sealed class RendererTrainingTests
 {
     private const int Side = 32;

@@ -55,6 +55,7 @@ public sealed class TrainingLoopTests
     }
 
     [TestMethod]
+    [TestCategory("Renderer")]
     [DataRow(false, DisplayName = "recognition only")]
     [DataRow(true, DisplayName = "with the renderer (its own Adam state)")]
     public void Resume_FromCheckpointOfKilledRun_ReproducesTheUninterruptedLosses(bool renderer)

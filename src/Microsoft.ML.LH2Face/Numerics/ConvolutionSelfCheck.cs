@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Globalization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.LH2Face.Numerics;
+
+/// <summary>One checked convolution shape: the layers that share it, the route it trains through, and the measured errors.</summary>
+/// <param name="Shape">Channels, kernel, stride, padding and the checked input size, e.g. "16->1 k3 s1 p1 at 16x16".</param>
+/// <param name="Layers">Names of the layers with this shape.</param>
+/// <param name="Route">The route the layers train through after the check.</param>
+/// <param name="Errors">Largest relative error of each route tried, in the order tried.</param>
+/// <param name="Cached">True when the result is that of an earlier check of the shape in this process.</param>
+internal sealed record ConvolutionCheck(string Shape, IReadOnlyList<string> Layers, ConvolutionRoute Route, IReadOnlyList<(ConvolutionRoute Route, double Error)> Errors, bool Cached = false)
+{
+    /// <summary>True when the layers had to leave the route they were built with.</summary>
+    public bool Rerouted => Errors.Count > 1;
+}
+
+/// <summary>
+/// Checks, before training, that every convolution shape of a network computes its forward pass and its
+/// input gradient right on this machine (weight gradients, which the kernel bug spared, are checked by the
+/// float64 reference tests): the float32 route against the same
+/// convolution in float64 (libtorch's reference kernel: oneDNN has no float64 convolution), on random
+/// data from a private generator (the training random stream is not touched). A layer whose route is
+/// wrong moves to the next route (Direct, PaddedChannels, Unfold); when none is right the check fails
+/// with the layer, the CPU and the workaround. Motivated by oneDNN 3.7's blocked backward-data kernels
+/// (libtorch 2.10), which return wrong or NaN input gradients for output channels off the block size.
+/// </summary>
+internal static class ConvolutionSelfCheck
+{
+    /// <summary>Largest relative error (||g32 - g64|| / ||g64||) accepted; right kernels give about 1e-6.</summary>
+    public const double Tolerance = 1e-4;
+
+    /// <summary>Batch of the check: the kernel bug needs a batch above 1 (at 2 it showed in 20 of 20 one-thread runs).</summary>
+    public const int Batch = 2;
+
+    /// <summary>Input sides are capped here to keep the check short; the channel layout decides the kernel (the bug showed at 4 to 64 px).</summary>
+    public const int MaxSide = 8;
+
+    /// <summary>Seed of the check's private random generator.</summary>
+    private const ulong Seed = 20261202;
+
+    /// <summary>
+    /// Checks the layers (name, layer) whose <see cref="RoutedConv2d.LastInputSize"/> is known (run one
+    /// forward pass first), reroutes the wrong ones and returns one entry per distinct shape.
+    /// With <paramref name="useCache"/>, a shape this process has checked on the same device and thread
+    /// count takes that result (a second Fit does not measure again). <paramref name="measure"/> replaces
+    /// the measurement (the largest relative error of a layer's shape through a route) in tests of the
+    /// rerouting itself, and is never cached.
+    /// </summary>
+    public static IReadOnlyList<ConvolutionCheck> Run(IEnumerable<(string Name, RoutedConv2d Layer)> layers, Device device,
+        Func<RoutedConv2d, ConvolutionRoute, double>? measure = null, bool useCache = false)
+    {
+        var groups = layers
+            .Where(l => l.Layer.LastInputSize is not null)
+            .GroupBy(l => Key(l.Layer))
+            .ToList();
+        using var generator = new Generator(Seed, device);
+        int threads = get_num_threads();
+        var checks = new List<ConvolutionCheck>();
+        foreach (var group in groups)
+        {
+            var layer = group.First().Layer;
+            var names = group.Select(l => l.Name).ToList();
+            string cacheKey = $"{group.Key} on {device} with {threads} thread(s) from {layer.Route}";
+            IReadOnlyList<(ConvolutionRoute Route, double Error)>? errors = null;
+            bool cached = useCache && measure is null && Cache.TryGetValue(cacheKey, out errors);
+            if (!cached)
+            {
+                errors = Measure(layer, measure ?? ((l, route) => WorstError(l, route, threads, generator, device)));
+                if (useCache && measure is null)
+                    Cache[cacheKey] = errors;
+            }
+            if (errors![^1].Error is not (>= 0 and <= Tolerance))
+                throw new InvalidOperationException(FailureMessage(names, group.Key, errors));
+            var chosen = errors[^1].Route;
+            foreach (var (_, l) in group)
+                l.Route = chosen;
+            checks.Add(new ConvolutionCheck(group.Key, names, chosen, errors, cached));
+        }
+        return checks;
+    }
+
+    /// <summary>Results of the shapes checked in this process (see <see cref="Run"/>).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<(ConvolutionRoute Route, double Error)>> Cache = new();
+
+    /// <summary>Each route from the layer's own on, measured until one is within <see cref="Tolerance"/> (the last entry), or all of them.</summary>
+    private static IReadOnlyList<(ConvolutionRoute Route, double Error)> Measure(RoutedConv2d layer, Func<RoutedConv2d, ConvolutionRoute, double> measure)
+    {
+        var errors = new List<(ConvolutionRoute, double)>();
+        foreach (var route in Candidates(layer.Route))
+        {
+            double error = measure(layer, route);
+            errors.Add((route, error));
+            if (error <= Tolerance)
+                break;
+        }
+        return errors;
+    }
+
+    /// <summary>The routes to try from <paramref name="start"/> on, in order.</summary>
+    private static IEnumerable<ConvolutionRoute> Candidates(ConvolutionRoute start)
+        => Enum.GetValues<ConvolutionRoute>().Where(r => r >= start);
+
+    /// <summary>The shape as the check runs it (input sides capped at <see cref="MaxSide"/>).</summary>
+    private static string Key(RoutedConv2d layer)
+    {
+        var (h, w) = CheckedSize(layer);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{layer.InChannels}->{layer.OutChannels} k{layer.KernelSize} s{layer.Stride} p{layer.Padding}{(layer.Bias is null ? "" : " bias")} at {h}x{w}");
+    }
+
+    private static (long Height, long Width) CheckedSize(RoutedConv2d layer)
+    {
+        var (h, w) = layer.LastInputSize!.Value;
+        return (Math.Min(h, MaxSide), Math.Min(w, MaxSide));
+    }
+
+    /// <summary>
+    /// The larger error of a run on one thread (where the wrong kernels are deterministic) and, when training
+    /// uses more, a run on the training thread count (where they are wrong in only some calls), both against
+    /// one float64 reference.
+    /// </summary>
+    private static double WorstError(RoutedConv2d layer, ConvolutionRoute route, int threads, Generator generator, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var data = CheckData.Draw(layer, generator, device);
+        var reference = data.Reference();
+        try
+        {
+            set_num_threads(1);
+            double worst = data.Error(route, reference);
+            if (threads > 1)
+            {
+                set_num_threads(threads);
+                worst = Max(worst, data.Error(route, reference));
+            }
+            return worst;
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    /// <summary>NaN counts as the worst error.</summary>
+    private static double Max(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Max(a, b);
+
+    /// <summary>Largest relative error of the output and the input gradient of one random batch through <paramref name="route"/>.</summary>
+    internal static double Error(RoutedConv2d layer, ConvolutionRoute route, Generator generator, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var data = CheckData.Draw(layer, generator, device);
+        return data.Error(route, data.Reference());
+    }
+
+    /// <summary>One random batch in float64 for a layer's shape: input, weight, bias and an upstream gradient.</summary>
+    private sealed record CheckData(Tensor X, Tensor Weight, Tensor? Bias, Tensor Upstream, long Stride, long Padding)
+    {
+        public static CheckData Draw(RoutedConv2d layer, Generator generator, Device device)
+        {
+            var (h, w) = CheckedSize(layer);
+            long k = layer.KernelSize, s = layer.Stride, p = layer.Padding;
+            long outH = (h + 2 * p - k) / s + 1, outW = (w + 2 * p - k) / s + 1;
+            var x = randn(new[] { Batch, layer.InChannels, h, w }, dtype: float64, device: device, generator: generator);
+            var weight = randn(new[] { layer.OutChannels, layer.InChannels, k, k }, dtype: float64, device: device, generator: generator)
+                .div_(Math.Sqrt(layer.InChannels * k * k));
+            var bias = layer.Bias is null ? null : randn(new[] { layer.OutChannels }, dtype: float64, device: device, generator: generator);
+            var upstream = randn(new[] { Batch, layer.OutChannels, outH, outW }, dtype: float64, device: device, generator: generator);
+            return new CheckData(x, weight, bias, upstream, s, p);
+        }
+
+        /// <summary>Output and input gradient in float64 through libtorch's reference kernel (oneDNN has no float64 convolution).</summary>
+        public (Tensor Output, Tensor InputGradient) Reference() => Run(ConvolutionRoute.Direct, X, Weight, Bias);
+
+        public double Error(ConvolutionRoute route, (Tensor Output, Tensor InputGradient) reference)
+        {
+            using var scope = NewDisposeScope();
+            var (output, gradient) = Run(route, X.to(float32), Weight.to(float32), Bias?.to(float32));
+            return Max(RelativeError(output, reference.Output), RelativeError(gradient, reference.InputGradient));
+        }
+
+        private (Tensor Output, Tensor InputGradient) Run(ConvolutionRoute route, Tensor x, Tensor weight, Tensor? bias)
+        {
+            using var grad = enable_grad();
+            var input = x.detach().requires_grad_();
+            var y = RoutedConv2d.Apply(route, input, weight, bias, Stride, Padding);
+            var gradient = autograd.grad(new[] { y }, new[] { input }, new[] { Upstream.to(y.dtype) })[0];
+            return (y.detach(), gradient);
+        }
+    }
+
+    /// <summary>||a - b|| / ||b|| in float64 (NaN when a has NaN).</summary>
+    public static double RelativeError(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        var a64 = a.to(float64);
+        var b64 = b.to(float64);
+        double norm = b64.norm().item<double>();
+        double diff = (a64 - b64).norm().item<double>();
+        return norm == 0 ? diff : diff / norm;
+    }
+
+    /// <summary>One log line: the shapes checked, how long it took, and each layer that left its route.</summary>
+    public static string Describe(IReadOnlyList<ConvolutionCheck> checks, TimeSpan elapsed)
+    {
+        var rerouted = checks.Where(c => c.Rerouted).ToList();
+        var padded = checks.Where(c => !c.Rerouted && c.Route != ConvolutionRoute.Direct).Select(c => c.Shape).ToList();
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"Convolution self-check on {CpuDescription.Describe()}: {checks.Count} shapes ({checks.Count(c => c.Cached)} checked earlier in this process), forward and input gradients within {Tolerance:G1} of float64 in {elapsed.TotalMilliseconds:F0} ms");
+        if (padded.Count > 0)
+            text += $"; built on the padded route (output channels off oneDNN's block): {string.Join(", ", padded)}";
+        foreach (var c in rerouted)
+            text += string.Create(CultureInfo.InvariantCulture,
+                $"; {c.Shape} ({string.Join(", ", c.Layers)}) was wrong through {string.Join(", ", c.Errors.SkipLast(1).Select(e => $"{e.Route} (error {e.Error:G3})"))}, now {c.Route}");
+        return text + ".";
+    }
+
+    private static string FailureMessage(IReadOnlyList<string> layers, string shape, IReadOnlyList<(ConvolutionRoute Route, double Error)> errors)
+        => string.Create(CultureInfo.InvariantCulture,
+            $"The convolution {string.Join(", ", layers.Select(l => $"'{l}'"))} ({shape}) computes wrong results on this CPU, {CpuDescription.Describe()}, " +
+            $"through every path LH2Face has: {string.Join(", ", errors.Select(e => $"{e.Route} relative error {e.Error:G3}"))} (tolerance {Tolerance:G1}). " +
+            $"Set the environment variable {CpuDescription.IsaVariable}=AVX before the process starts (oneDNN then uses its plain kernels), or train on a GPU (Options.Device).");
+}
