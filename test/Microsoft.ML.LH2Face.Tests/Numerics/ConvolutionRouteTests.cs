@@ -60,6 +60,26 @@ public sealed class ConvolutionRouteTests
     }
 
     [TestMethod]
+    public void TapSum_EqualsLibTorchsFloat64Convolution_StridedAndPadded()
+    {
+        using var generator = new Generator(3);
+        var x = randn(new long[] { 2, 5, 9, 7 }, dtype: ScalarType.Float64, generator: generator);
+        var w = randn(new long[] { 4, 5, 3, 3 }, dtype: ScalarType.Float64, generator: generator);
+        var b = randn(new long[] { 4 }, dtype: ScalarType.Float64, generator: generator);
+        var expected = nn.functional.conv2d(x, w, b, [2, 2], [1, 1]);
+        var actual = ConvolutionSelfCheck.TapSum(x, w, b, 2, 1);
+        CollectionAssert.AreEqual(expected.shape, actual.shape);
+        Assert.IsLessThan(1e-12, (expected - actual).abs().max().item<double>());
+        // By hand, output (0, 0, 0, 0): padding 1 puts the window's top-left tap outside, so taps (1..2, 1..2) meet x[.., 0..1, 0..1].
+        double byHand = b[0].item<double>();
+        for (int c = 0; c < 5; c++)
+            for (int i = 1; i < 3; i++)
+                for (int j = 1; j < 3; j++)
+                    byHand += x[0, c, i - 1, j - 1].item<double>() * w[0, c, i, j].item<double>();
+        Assert.AreEqual(byHand, actual[0, 0, 0, 0].item<double>(), 1e-12);
+    }
+
+    [TestMethod]
     public void PreferredRoute_IsDirectOnlyForFullBlocks()
     {
         Assert.AreEqual(ConvolutionRoute.Direct, RoutedConv2d.PreferredRoute(16));
