@@ -34,6 +34,21 @@ public sealed record SynthFaceDegradation
     /// <summary>Seed of the noise pattern.</summary>
     public long NoiseSeed { get; init; }
 
+    /// <summary>
+    /// One number for how degraded the image is, for ranking (0 for a high-quality image): each step that
+    /// applies adds 0.5 at the mild end of the generator's range up to 1 at the harsh end, so one mild step
+    /// gives 0.5 and all of them at their harshest about 4. Ranges: Gaussian blur sigma 1.2..2.8, motion
+    /// blur 5..12 px, down-sampling to 48..16 px, noise sigma 4..14, JPEG quality 30..8, exposure
+    /// |log2 gain| 0.6..1.3; values outside a range are clamped to it.
+    /// </summary>
+    public double Severity =>
+        Step(GaussianBlurSigma, 1.2, 2.8) + Step(MotionBlurLength, 5, 12) + (DownsampleSize > 0 ? Step(64 - DownsampleSize, 16, 48) : 0)
+        + Step(NoiseSigma, 4, 14) + (JpegQuality > 0 ? Step(100 - JpegQuality, 70, 92) : 0) + Step(Math.Abs(Math.Log2(ExposureGain)), 0.6, 1.3);
+
+    /// <summary>0 for an absent step (value 0), else 0.5 at <paramref name="mild"/> rising linearly to 1 at <paramref name="harsh"/>.</summary>
+    private static double Step(double value, double mild, double harsh)
+        => value <= 0 ? 0 : 0.5 + 0.5 * Math.Clamp((value - mild) / (harsh - mild), 0, 1);
+
     /// <summary>True when no step applies.</summary>
     public bool IsNone => ExposureGain == 1 && GaussianBlurSigma == 0 && MotionBlurLength == 0 && DownsampleSize == 0 && NoiseSigma == 0 && JpegQuality == 0;
 }

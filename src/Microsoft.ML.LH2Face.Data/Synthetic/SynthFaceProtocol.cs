@@ -49,6 +49,33 @@ public sealed class SynthFaceProtocol
         ArgumentNullException.ThrowIfNull(options);
         options = options.Clone();
         options.Validate();
+        return Build(options);
+    }
+
+    /// <summary>
+    /// A validation protocol drawn from the TRAINING identities, for choosing settings without touching
+    /// the test identities: its pairs (and templates) are among the first <paramref name="identities"/>
+    /// training identities (train seed, all <see cref="SynthFaceProtocolOptions.TrainImagesPerIdentity"/>
+    /// images of each, stratified and sized as the test protocol), so a run tuned on it must train on
+    /// identities <paramref name="identities"/> and up only. In the result, TestSeed is the train seed,
+    /// TestIdentities is <paramref name="identities"/> and TrainSeed is unchanged.
+    /// </summary>
+    public static SynthFaceProtocol CreateValidation(SynthFaceProtocolOptions options, int identities)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options = options.Clone();
+        options.Validate();
+        if (identities < 2 || identities > options.TrainIdentities - 2)
+            throw new ArgumentOutOfRangeException(nameof(identities), identities,
+                $"A validation split needs 2 to {options.TrainIdentities - 2} of the {options.TrainIdentities} training identities (at least 2 must remain to train on).");
+        options.TestSeed = options.TrainSeed;
+        options.TestIdentities = identities;
+        options.TestImagesPerIdentity = options.TrainImagesPerIdentity;
+        return Build(options);
+    }
+
+    private static SynthFaceProtocol Build(SynthFaceProtocolOptions options)
+    {
         var testOptions = options.Generator.Clone();
         testOptions.Seed = options.TestSeed;
         var generator = new SynthFaceGenerator(testOptions);

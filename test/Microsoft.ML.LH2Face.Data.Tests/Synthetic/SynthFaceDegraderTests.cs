@@ -23,6 +23,17 @@ public sealed class SynthFaceDegraderTests
     private static byte[] Degrade(SynthFaceDegradation d) => Generator.Render(0, SynthFaceFactors.Neutral with { Degradation = d }).Rgb;
 
     [TestMethod]
+    public void Severity_HandComputedSteps()
+    {
+        Assert.AreEqual(0, SynthFaceDegradation.None.Severity);
+        // Mild blur (sigma 1.2) = 0.5; harshest noise (14) = 1; JPEG quality 19 = 0.5 + 0.5 * (81 - 70) / 22 = 0.75.
+        var d = new SynthFaceDegradation { GaussianBlurSigma = 1.2, NoiseSigma = 14, JpegQuality = 19 };
+        Assert.AreEqual(0.5 + 1 + 0.75, d.Severity, 1e-12);
+        // Down-sampling to 32 px: 64 - 32 = 32 in 16..48 -> 0.75; exposure gain 2^-1.3 -> 1; motion blur past its range clamps to 1.
+        Assert.AreEqual(0.75 + 1 + 1, new SynthFaceDegradation { DownsampleSize = 32, ExposureGain = Math.Pow(2, -1.3), MotionBlurLength = 20 }.Severity, 1e-12);
+    }
+
+    [TestMethod]
     public void Blur_AndDownsampling_LowerLaplacianVariance()
     {
         double sharp = LaplacianVariance(Degrade(SynthFaceDegradation.None), 112);

@@ -6,6 +6,28 @@ namespace Microsoft.ML.LH2Face.Data.Tests.Synthetic;
 public sealed class SynthFaceProtocolTests
 {
     [TestMethod]
+    public void CreateValidation_PairsAreAmongTheFirstTrainingIdentities_StratifiedAsTheTest()
+    {
+        var options = SynthFaceProtocolOptions.Small();
+        var validation = SynthFaceProtocol.CreateValidation(options, 50);
+        Assert.AreEqual(options.TrainSeed, validation.TestOptions.Seed, "validation images are drawn with the train seed");
+        Assert.AreEqual(options.TrainSeed, validation.TrainOptions.Seed);
+        Assert.AreEqual(50, validation.Options.TestIdentities);
+        Assert.AreEqual(options.TrainImagesPerIdentity, validation.Options.TestImagesPerIdentity);
+        Assert.IsTrue(validation.Pairs.All(p => p.IdentityA < 50 && p.IdentityB < 50 && p.SampleA < 20 && p.SampleB < 20));
+        var train = new SynthFaceGenerator(validation.TrainOptions);
+        foreach (var stratum in Enum.GetValues<SynthFaceStratum>())
+        {
+            var pairs = validation.Pairs.Where(p => p.Stratum == stratum).ToArray();
+            Assert.AreEqual(options.PairsPerStratum / 2, pairs.Count(p => p.IsSame), stratum.ToString());
+            Assert.AreEqual(options.ImpostorPairsPerStratum, pairs.Count(p => !p.IsSame), stratum.ToString());
+        }
+        foreach (var p in validation.Pairs.Take(500))
+            Assert.AreEqual(p.Stratum, SynthFaceProtocol.StratumOf(train.DrawFactors(p.IdentityA, p.SampleA), train.DrawFactors(p.IdentityB, p.SampleB)));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SynthFaceProtocol.CreateValidation(options, 199));
+    }
+
+    [TestMethod]
     public void Create_Small_PairsAreStratifiedAndConsistentWithFactors()
     {
         var options = SynthFaceProtocolOptions.Small();
