@@ -1,8 +1,10 @@
 using LH2Face.Benchmarks;
+using LH2Face.Benchmarks.Comparison;
 
 // Usage: dotnet run -c Release --project samples/LH2Face.Benchmarks -- metrics [--pairs N] [--templates N] [--dim N] [--runs N] [--out file.json] [--report folder]
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- synthface [--runs N] [--images N]
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- losses [--runs N] [--steps N] [--classes 10000,100000] [--batch N] [--dim N] [--sample-rate R] [--threads N] [--only name,name] [--out file.json]
+//        dotnet run -c Release --project samples/LH2Face.Benchmarks -- compare [--variant Name=Preset;Option=value ...] [--seeds 42,43,44] [--split test|validation] [--out folder] ...
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- convcheck [--size 112] [--resolution 64] [--runs 3] [--backbones list]
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- renderer-effect [--epochs N] [--input-size S] [--resolution R] ...
 switch (args.Length == 0 ? "" : args[0])
@@ -16,6 +18,10 @@ switch (args.Length == 0 ? "" : args[0])
     case "renderer": return RendererCostBenchmark.Run(args.AsSpan(1)); // [--size 64] [--resolution 64] [--batch 32] [--steps 10] [--runs 2] [--backbone Compact]
     case "renderer-effect":
         return RendererEffectBenchmark.Run(args.AsSpan(1));
+    case "compare":
+        return ComparisonBenchmark.Run(args.AsSpan(1), "dotnet run -c Release --project samples/LH2Face.Benchmarks -- " + string.Join(" ", args.Select(a => a.Contains(' ') || a.Contains(';') ? $"\"{a}\"" : a)));
+    case "compare-run":
+        return ComparisonRun.Run(args.AsSpan(1));
     case "convcheck":
         return ConvolutionCheckBenchmark.Run(args.AsSpan(1));
     default:
@@ -23,6 +29,10 @@ switch (args.Length == 0 ? "" : args[0])
         Console.Error.WriteLine("       LH2Face.Benchmarks synthface [--runs 7] [--images 400]");
         Console.Error.WriteLine("       LH2Face.Benchmarks losses [--runs 7] [--steps 2] [--classes 10000,100000] [--batch 128] [--dim 512] [--sample-rate 0.1] [--threads N] [--only name,name] [--out file.json]");
         Console.Error.WriteLine("       LH2Face.Benchmarks renderer [--size 64] [--resolution 64] [--batch 32] [--steps 10] [--runs 2] [--backbone Compact]");
+        Console.Error.WriteLine("       LH2Face.Benchmarks compare [--variant Name=Preset;Option=value;... (repeat) | --variants ArcFace,CosFace,AdaFace,MagFace,LH2Face] [--baseline ArcFace] [--seeds 42,43,44]");
+        Console.Error.WriteLine("                 [--epochs 12] [--input-size 64] [--backbone Compact] [--embedding-size 128] [--batch 64] [--set Option=value (repeat)]");
+        Console.Error.WriteLine("                 [--split test|validation] [--validation-identities 50] [--train-seed 1] [--test-seed 1000003] [--train-identities 200]");
+        Console.Error.WriteLine("                 [--bootstrap 1000] [--threads 1] [--jobs 2] [--out artifacts/compare]");
         Console.Error.WriteLine("       LH2Face.Benchmarks convcheck [--size 112] [--resolution 64] [--runs 3] [--backbones Compact,IResNet18]");
         Console.Error.WriteLine("       LH2Face.Benchmarks renderer-effect [--epochs 3] [--input-size 64] [--resolution 32] [--batch 64] [--max-steps 0] [--embedding-size 128] [--backbone Compact] [--seed 42] [--train-identities 200]");
         return 2;
