@@ -36,12 +36,15 @@ public sealed partial class LH2FaceTrainer
         /// <summary>Dropout before the embedding FC layer (arcface_torch: 0).</summary>
         public float DropoutRate;
 
+        /// <summary>The batch norm that ends the IResNet backbones (arcface_torch: scale frozen at 1).</summary>
+        public LH2FaceEmbeddingNorm EmbeddingNorm = LH2FaceEmbeddingNorm.FrozenScale;
+
         // ---- Head and loss ----
 
         /// <summary>Classification head. <see cref="ApplyPreset"/> sets the head with the loss terms that belong to it.</summary>
         public LH2FaceHead Head = LH2FaceHead.LH2Face;
 
-        /// <summary>Logit scale s of ArcFace and CosFace (both papers: 64).</summary>
+        /// <summary>Logit scale s of ArcFace and CosFace (both papers: 64); the mean (Relative) or fixed (Fixed) scale of the LH2Face head under <see cref="KappaScale"/>.</summary>
         public float Scale = 64f;
 
         /// <summary>Additive angular margin m of ArcFace (paper: 0.5).</summary>
@@ -49,6 +52,9 @@ public sealed partial class LH2FaceTrainer
 
         /// <summary>Additive cosine margin m of CosFace (paper: 0.35).</summary>
         public float CosFaceMargin = 0.35f;
+
+        /// <summary>How the LH2Face head turns kappa into the logit scale (METHOD.md section 2 reads it literally: <see cref="LH2FaceKappaScale.Raw"/>).</summary>
+        public LH2FaceKappaScale KappaScale = LH2FaceKappaScale.Raw;
 
         /// <summary>LH2Face margin function (METHOD.md section 2).</summary>
         public LH2FaceMarginFunction MarginFunction = LH2FaceMarginFunction.Literal;

@@ -9,7 +9,7 @@ namespace Microsoft.ML.LH2Face.Backbones;
 /// <summary>
 /// IResNet as in insightface arcface_torch (iresnet.py): Conv3x3-BN-PReLU stem, four stages of
 /// <see cref="IBasicBlock"/> each halving the resolution, then BN - Dropout - FC - BN1d with the last
-/// BN's scale fixed at 1. Stage widths and depths are parameters so the compact CPU net shares the code.
+/// BN's scale fixed at 1 (or trainable, or no BN: <see cref="LH2FaceEmbeddingNorm"/>). Stage widths and depths are parameters so the compact CPU net shares the code.
 /// </summary>
 internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
 {
@@ -20,9 +20,9 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
     private readonly BatchNorm2d bn2;
     private readonly Dropout dropout;
     private readonly Linear fc;
-    private readonly BatchNorm1d features;
+    private readonly BatchNorm1d? features;
 
-    public IResNet(int[] depths, int[] widths, int inputSize, int embeddingSize, double dropoutRate) : base(nameof(IResNet))
+    public IResNet(int[] depths, int[] widths, int inputSize, int embeddingSize, double dropoutRate, LH2FaceEmbeddingNorm embeddingNorm = LH2FaceEmbeddingNorm.FrozenScale) : base(nameof(IResNet))
     {
         if (depths.Length != 4 || widths.Length != 4)
             throw new ArgumentException("IResNet needs four stage depths and four stage widths.");
@@ -43,9 +43,9 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
         dropout = Dropout(dropoutRate);
         int side = FeatureMapSide(inputSize);
         fc = Linear(inPlanes * side * side, embeddingSize);
-        features = BatchNorm1d(embeddingSize, eps: IBasicBlock.BatchNormEps);
+        features = embeddingNorm == LH2FaceEmbeddingNorm.None ? null : BatchNorm1d(embeddingSize, eps: IBasicBlock.BatchNormEps);
         RegisterComponents();
-        Initialise();
+        Initialise(embeddingNorm);
     }
 
     /// <summary>Side of the last feature map: four 3x3 stride-2 convolutions with padding 1.</summary>
@@ -57,7 +57,7 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
         return side;
     }
 
-    private void Initialise()
+    private void Initialise(LH2FaceEmbeddingNorm embeddingNorm)
     {
         using var noGrad = no_grad();
         foreach (var module in modules())
@@ -74,8 +74,11 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
             }
         }
         // arcface_torch fixes the scale of the embedding batch norm at 1 and does not train it.
-        features.weight!.fill_(1);
-        features.weight.requires_grad = false;
+        if (features is not null)
+        {
+            features.weight!.fill_(1);
+            features.weight.requires_grad = embeddingNorm == LH2FaceEmbeddingNorm.TrainableScale;
+        }
     }
 
     public override Tensor forward(Tensor x)
@@ -85,7 +88,9 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
         foreach (var block in blocks)
             y = block.forward(y);
         y = bn2.forward(y).flatten(1);
-        y = features.forward(fc.forward(dropout.forward(y)));
+        y = fc.forward(dropout.forward(y));
+        if (features is not null)
+            y = features.forward(y);
         return y.MoveToOuterDisposeScope();
     }
 
@@ -99,6 +104,6 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
         y = OnnxLayers.BatchNorm(g, bn2, y, prefix + ".bn2");
         y = g.Flatten(y, 1);
         y = OnnxLayers.Linear(g, fc, y, prefix + ".fc");
-        return OnnxLayers.BatchNorm(g, features, y, prefix + ".features");
+        return features is null ? y : OnnxLayers.BatchNorm(g, features, y, prefix + ".features");
     }
 }

@@ -36,6 +36,41 @@ public enum LH2FaceMarginFunction
     /// z_i = clip(h (kappa_i - mu_kappa) / (sigma_kappa + 1e-3), -1, 1) with m = MarginCoefficient and h = AdaFaceH.
     /// </summary>
     AdaFace,
+
+    /// <summary>
+    /// An additive angular margin that grows with certainty: target kappa_i' * cos(theta_i + m_i), m_i = MarginCoefficient *
+    /// clamp(||z_i|| / mu_kappa, 0, 2) radians (detached). A confident (high-norm) sample is pushed harder, an uncertain one less.
+    /// </summary>
+    QualityAngular,
+}
+
+/// <summary>How the LH2Face head turns the concentration kappa = ||z|| into the logit scale of sample i.</summary>
+public enum LH2FaceKappaScale
+{
+    /// <summary>kappa_i' = clamp(||z_i||, KappaMin, KappaMax): the vMF log-density read literally (METHOD.md section 2).</summary>
+    Raw,
+
+    /// <summary>
+    /// kappa_i' = Scale * ||z_i|| / mu_kappa, clamped to [KappaMin, KappaMax]: the concentration relative to its running mean,
+    /// at the logit scale of ArcFace and CosFace (64) on average; the Literal margin is then MarginCoefficient * Scale.
+    /// </summary>
+    Relative,
+
+    /// <summary>kappa_i' = Scale for every sample: no concentration in the logits (the ablation "kappa -> fixed scale").</summary>
+    Fixed,
+}
+
+/// <summary>The last layer of the IResNet backbones, the batch norm of the embedding z (insightface's "features").</summary>
+public enum LH2FaceEmbeddingNorm
+{
+    /// <summary>BatchNorm1d with its scale frozen at 1 (insightface arcface_torch): every dimension of z has unit variance over the batch.</summary>
+    FrozenScale,
+
+    /// <summary>BatchNorm1d with a trainable scale: the norm of z can grow or shrink with training.</summary>
+    TrainableScale,
+
+    /// <summary>No batch norm: z is the FC output, its norm free.</summary>
+    None,
 }
 
 /// <summary>How the LH2Face head keeps the feature norm kappa from growing without bound.</summary>

@@ -5,6 +5,7 @@ internal static class LossOptionsValidation
 {
     public static void Check(LH2FaceTrainer.Options o)
     {
+        Require(Enum.IsDefined(o.KappaScale), nameof(o.KappaScale), $"'{o.KappaScale}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceKappaScale>())}");
         Require(Enum.IsDefined(o.MarginFunction), nameof(o.MarginFunction), $"'{o.MarginFunction}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceMarginFunction>())}");
         Require(Enum.IsDefined(o.NormControl), nameof(o.NormControl), $"'{o.NormControl}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceNormControl>())}");
         Require(o.MarginCoefficient >= 0 && float.IsFinite(o.MarginCoefficient), nameof(o.MarginCoefficient), $"is {o.MarginCoefficient}; use 0 or more (0.35 in LH2Face)");

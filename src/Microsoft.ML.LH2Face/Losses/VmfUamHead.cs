@@ -25,6 +25,8 @@ internal sealed class VmfUamHead : MarginHead
     private readonly int vmfDimension;
     private readonly LH2FaceMarginFunction marginFunction;
     private readonly LH2FaceNormControl normControl;
+    private readonly LH2FaceKappaScale kappaScale;
+    private readonly double scale;
 
     public VmfUamHead(int classCount, int embeddingSize, LH2FaceTrainer.Options options) : base(nameof(VmfUamHead), classCount, embeddingSize)
     {
@@ -38,6 +40,8 @@ internal sealed class VmfUamHead : MarginHead
         vmfDimension = options.VmfDimension > 0 ? options.VmfDimension : embeddingSize;
         marginFunction = options.MarginFunction;
         normControl = options.NormControl;
+        kappaScale = options.KappaScale;
+        scale = options.Scale;
         mean_norm = tensor(options.InitialMeanNorm);
         std_norm = tensor(100f);
         RegisterComponents();
@@ -63,10 +67,13 @@ internal sealed class VmfUamHead : MarginHead
         var mu = mean_norm.detach();
         var target = marginFunction switch
         {
-            LH2FaceMarginFunction.Literal => kappa * targetCos - mu * marginCoefficient,
+            // The margin in logit units: m times the mean concentration (mu_kappa, or the scale the concentration is relative to).
+            LH2FaceMarginFunction.Literal => kappaScale == LH2FaceKappaScale.Raw ? kappa * targetCos - mu * marginCoefficient : kappa * targetCos - scale * marginCoefficient,
             LH2FaceMarginFunction.QualityScaled => kappa * (targetCos - marginCoefficient * (norms / mu).clamp(0, 2)),
             LH2FaceMarginFunction.AdaFace => kappa * AdaFaceTargetCosines(
                 targetCos.clamp(-1 + AcosEpsilon, 1 - AcosEpsilon), NormScaler(norms, mu, std_norm.detach(), adaFaceH), marginCoefficient),
+            // The certainty weight is detached, as AdaFace's: the margin follows the norm without pushing it.
+            LH2FaceMarginFunction.QualityAngular => kappa * AddAngularMargin(targetCos, (norms.detach() / mu).clamp(0, 2) * marginCoefficient),
             _ => throw new ArgumentOutOfRangeException(nameof(marginFunction), marginFunction,
                 $"Unknown margin function '{marginFunction}': use one of {string.Join(", ", Enum.GetNames<LH2FaceMarginFunction>())}."),
         };
@@ -99,10 +106,17 @@ internal sealed class VmfUamHead : MarginHead
         }
     }
 
-    /// <summary>kappa' = clamp(kappa, KappaMin, KappaMax), without gradient under the Detach norm control.</summary>
+    /// <summary>The logit scale kappa' of each sample (see <see cref="LH2FaceKappaScale"/>), without gradient under the Detach norm control.</summary>
     private Tensor Kappa(Tensor norms)
     {
-        var kappa = norms.clamp(kappaMin, kappaMax);
+        var kappa = kappaScale switch
+        {
+            LH2FaceKappaScale.Raw => norms.clamp(kappaMin, kappaMax),
+            LH2FaceKappaScale.Relative => (norms * (scale / mean_norm.detach())).clamp(kappaMin, kappaMax),
+            LH2FaceKappaScale.Fixed => full_like(norms, scale),
+            _ => throw new ArgumentOutOfRangeException(nameof(kappaScale), kappaScale,
+                $"Unknown kappa scale '{kappaScale}': use one of {string.Join(", ", Enum.GetNames<LH2FaceKappaScale>())}."),
+        };
         return normControl == LH2FaceNormControl.Detach ? kappa.detach() : kappa;
     }
 }

@@ -30,7 +30,7 @@ internal sealed class FaceNetwork : Module
 
     public FaceNetwork(LH2FaceTrainer.Options options, int classCount) : base(nameof(FaceNetwork))
     {
-        backbone = BackboneFactory.Create(options.Backbone, options.InputSize, options.EmbeddingSize, options.DropoutRate);
+        backbone = BackboneFactory.Create(options.Backbone, options.InputSize, options.EmbeddingSize, options.DropoutRate, options.EmbeddingNorm);
         head = HeadFactory.Create(options, classCount);
         // Without the renderer the field stays null and the saved weights are those of a renderer-free network.
         renderer = options.UseRenderer ? new FaceRenderer(options.EmbeddingSize, options.RendererResolution, options.RendererWarpIterations, options.RendererFieldOfView, options.RendererDepthPrior) : null;

@@ -362,6 +362,6 @@ internal sealed class TrainingSession
     }
 
     private string Fingerprint(int batchSize)
-        => $"images={train.Count};classes={train.ClassCount};backbone={options.Backbone};input={options.InputSize};embedding={options.EmbeddingSize};" +
+        => $"images={train.Count};classes={train.ClassCount};backbone={options.Backbone}{(options.EmbeddingNorm == LH2FaceEmbeddingNorm.FrozenScale ? "" : $"({options.EmbeddingNorm})")};input={options.InputSize};embedding={options.EmbeddingSize};" +
            $"head={options.Head};loss={LossConfiguration.ToJson(options)};optimizer={options.Optimizer};batch={batchSize};epochs={options.Epochs};seed={options.Seed}" + RendererTraining.Fingerprint(options);
 }
