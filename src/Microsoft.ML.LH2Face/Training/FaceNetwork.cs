@@ -102,8 +102,10 @@ internal sealed class FaceNetwork : Module
     }
 
     /// <summary>
-    /// One eval-mode pass at batch 1 through the backbone and the renderer, so every convolution records the
+    /// One eval-mode pass at batch 2 through the backbone and the renderer, so every convolution records the
     /// size of its input; eval mode leaves the batch-norm averages and the random stream as they were.
+    /// Batch 2, not 1: libtorch sends a small batch-1 convolution to its native kernel, which prints an
+    /// NNPACK warning to stderr on CPUs without NNPACK support; training batches take oneDNN's path.
     /// </summary>
     public void RecordConvolutionSizes(int inputSize, Device device)
     {
@@ -113,7 +115,7 @@ internal sealed class FaceNetwork : Module
         {
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            var z = Features(zeros(1, 3, inputSize, inputSize, device: device));
+            var z = Features(zeros(2, 3, inputSize, inputSize, device: device));
             if (renderer is not null)
                 renderer.Render(Split(z).Embedding, z, withFlip: false);
         }
