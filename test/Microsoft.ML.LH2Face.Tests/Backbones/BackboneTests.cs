@@ -33,6 +33,67 @@ public sealed class BackboneTests
     public void FeatureMapSide_FourStride2Convs(int input, int side) => Assert.AreEqual(side, IResNet.FeatureMapSide(input));
 
     [TestMethod]
+    public void Create_EmbeddingNorm_TrainableScaleTrainsTheBnAndNoneHasNoBn()
+    {
+        using var trainable = BackboneFactory.Create(LH2FaceBackbone.Compact, 32, 16, 0, LH2FaceEmbeddingNorm.TrainableScale);
+        Assert.IsTrue(trainable.modules().OfType<BatchNorm1d>().Single().weight!.requires_grad);
+        using var none = BackboneFactory.Create(LH2FaceBackbone.Compact, 32, 16, 0, LH2FaceEmbeddingNorm.None);
+        Assert.IsFalse(none.modules().OfType<BatchNorm1d>().Any());
+        Assert.IsFalse(none.named_parameters().Any(p => p.name.StartsWith("features", StringComparison.Ordinal)));
+        // Without the batch norm z is the FC output itself: its norm is whatever the FC gives.
+        using var scope = NewDisposeScope();
+        none.eval();
+        var fc = none.modules().OfType<Linear>().Single();
+        using (no_grad())
+            fc.bias!.fill_(7);
+        var z = none.forward(zeros(2, 3, 32, 32));
+        Assert.IsTrue(z.shape[1] == 16 && z.norm(1).min().item<float>() > 7, "with no batch norm nothing pulls z back to unit variance");
+    }
+
+    [TestMethod]
+    [DataRow(LH2FaceEmbeddingNorm.FrozenScale)]
+    [DataRow(LH2FaceEmbeddingNorm.TrainableScale)]
+    [DataRow(LH2FaceEmbeddingNorm.None)]
+    public void ExportOnnx_CompactEveryEmbeddingNorm_MatchesTorchSharpEval(LH2FaceEmbeddingNorm embeddingNorm)
+    {
+        random.manual_seed(5);
+        using var net = BackboneFactory.Create(LH2FaceBackbone.Compact, 32, 16, 0, embeddingNorm);
+        using (no_grad())
+            foreach (var bn in net.modules().OfType<BatchNorm1d>())
+                bn.weight!.fill_(1.7f); // a scale the frozen BN would never have, to see that the export reads it
+        AssertExportMatches(net, 32, 16);
+    }
+
+    private static void AssertExportMatches(nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> net, int side, int dim)
+    {
+        using var scope = NewDisposeScope();
+        net.train();
+        using (no_grad())
+        {
+            for (int i = 0; i < 3; i++)
+                net.forward(randn(4, 3, side, side));
+        }
+        net.eval();
+        var x = randn(2, 3, side, side);
+        float[] expected;
+        using (no_grad())
+            expected = net.forward(x).data<float>().ToArray();
+        var g = new OnnxGraphBuilder();
+        g.AddInput("x", "N", 3, side, side);
+        var y = ((IOnnxExportable)net).ExportOnnx(g, "x", "backbone");
+        g.Identity(y, "z");
+        g.AddOutput("z", "N", dim);
+        using var session = new InferenceSession(g.ToBytes());
+        var input = new DenseTensor<float>(x.data<float>().ToArray(), new[] { 2, 3, side, side });
+        using var result = session.Run(new[] { NamedOnnxValue.CreateFromTensor("x", input) });
+        var actual = result.Single().AsTensor<float>().ToArray();
+        Assert.AreEqual(expected.Length, actual.Length);
+        double scale = expected.Max(v => Math.Abs(v));
+        double maxDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        Assert.IsTrue(maxDiff < 1e-4 * scale, $"max |ONNX - TorchSharp| = {maxDiff:E2} (values up to {scale:F2})");
+    }
+
+    [TestMethod]
     public void ExportOnnx_IResNet18At112_MatchesTorchSharpEval()
     {
         random.manual_seed(3);

@@ -88,6 +88,42 @@ public sealed class HeadTests
     }
 
     [TestMethod]
+    public void LH2FaceRelativeKappa_HandExample_ScaleIs64TimesNormOverMeanAndMarginIs035Times64()
+    {
+        var options = HeadOptions(LH2FaceHead.LH2Face);
+        options.KappaScale = LH2FaceKappaScale.Relative;
+        using var head = HeadFactory.Create(options, 4);
+        // mu_kappa starts at 20 (eval mode: no update): kappa' = 64 * (15, 25, 5) / 20 = 48, 80, 16, all inside [10, 110].
+        double[] kappa = { 48, 80, 16 };
+        AssertLogits((i, j) => kappa[i] * Cos(i, j) - (j == Labels[i] ? 0.35 * 64 : 0), Logits(head), 2e-4);
+        options.KappaMax = 60;
+        using var clamped = HeadFactory.Create(options, 4);
+        AssertLogits((i, j) => Math.Min(kappa[i], 60) * Cos(i, j) - (j == Labels[i] ? 0.35 * 64 : 0), Logits(clamped), 2e-4);
+    }
+
+    [TestMethod]
+    public void LH2FaceFixedScale_HandExample_IsCosFaceAt64()
+    {
+        var options = HeadOptions(LH2FaceHead.LH2Face);
+        options.KappaScale = LH2FaceKappaScale.Fixed;
+        using var head = HeadFactory.Create(options, 4);
+        AssertLogits((i, j) => 64 * (Cos(i, j) - (j == Labels[i] ? 0.35 : 0)), Logits(head), 2e-4);
+    }
+
+    [TestMethod]
+    public void LH2FaceQualityAngular_HandExample_AngularMarginScalesWithRelativeNorm()
+    {
+        var options = HeadOptions(LH2FaceHead.LH2Face);
+        options.MarginFunction = LH2FaceMarginFunction.QualityAngular;
+        options.MarginCoefficient = 0.5f;
+        using var head = HeadFactory.Create(options, 4);
+        double[] kappa = { 15, 25, 10 };
+        // m_i = 0.5 * clamp(norm / 20, 0, 2): 0.375, 0.625, 0.125 rad; all theta + m stay below pi here.
+        double Target(int i) => kappa[i] * Math.Cos(Math.Acos(Cos(i, (int)Labels[i])) + 0.5 * Math.Clamp(Norms[i] / 20.0, 0, 2));
+        AssertLogits((i, j) => j == Labels[i] ? Target(i) : kappa[i] * Cos(i, j), Logits(head), 2e-3);
+    }
+
+    [TestMethod]
     public void LH2FaceRegulariser_HandExample_IsMagFaceG()
     {
         using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.LH2Face), 4);
