@@ -32,7 +32,7 @@ switch (args.Length == 0 ? "" : args[0])
         Console.Error.WriteLine("       LH2Face.Benchmarks compare [--variant Name=Preset;Option=value;... (repeat) | --variants ArcFace,CosFace,AdaFace,MagFace,LH2Face] [--baseline ArcFace] [--seeds 42,43,44]");
         Console.Error.WriteLine("                 [--epochs 12] [--input-size 64] [--backbone Compact] [--embedding-size 128] [--batch 64] [--set Option=value (repeat)]");
         Console.Error.WriteLine("                 [--split test|validation] [--validation-identities 50] [--train-seed 1] [--test-seed 1000003] [--train-identities 200]");
-        Console.Error.WriteLine("                 [--bootstrap 1000] [--threads 1] [--jobs 2] [--out artifacts/compare]");
+        Console.Error.WriteLine("                 [--bootstrap 1000] [--threads 1] [--jobs 2] [--out artifacts/compare] [--report-only]");
         Console.Error.WriteLine("       LH2Face.Benchmarks convcheck [--size 112] [--resolution 64] [--runs 3] [--backbones Compact,IResNet18]");
         Console.Error.WriteLine("       LH2Face.Benchmarks renderer-effect [--epochs 3] [--input-size 64] [--resolution 32] [--batch 64] [--max-steps 0] [--embedding-size 128] [--backbone Compact] [--seed 42] [--train-identities 200]");
         return 2;

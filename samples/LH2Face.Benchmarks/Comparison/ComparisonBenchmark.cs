@@ -17,7 +17,7 @@ internal static class ComparisonBenchmark
     {
         var (plan, output) = ComparisonPlan.Parse(args);
         Directory.CreateDirectory(output);
-        string planPath = Path.GetFullPath(Path.Combine(output, "plan.json"));
+        string planPath = Path.GetFullPath(Path.Combine(output, plan.ReportOnly ? "plan.report-only.json" : "plan.json"));
         plan.Save(planPath);
         var variants = plan.ParsedVariants();
         string fingerprint = plan.Fingerprint();
@@ -28,7 +28,7 @@ internal static class ComparisonBenchmark
             {
                 string file = RunFile(output, variant, seed);
                 var existing = ComparisonRunResult.TryLoad(file);
-                if (existing is null || existing.Fingerprint != fingerprint || existing.Spec != variant.Spec)
+                if (!plan.ReportOnly && (existing is null || existing.Fingerprint != fingerprint || existing.Spec != variant.Spec))
                     pending.Add((index, seed, file));
             }
         }

@@ -102,6 +102,9 @@ internal sealed class ComparisonPlan
     /// <summary>Training runs at a time (child processes).</summary>
     public int Jobs { get; set; } = 2;
 
+    /// <summary>Train nothing: report on the runs already in the output folder (the missing ones are listed).</summary>
+    public bool ReportOnly { get; set; }
+
     public bool IsValidation => Split == "validation";
 
     public IReadOnlyList<ComparisonVariant> ParsedVariants() => Variants.Select(ComparisonVariant.Parse).ToList();
@@ -158,6 +161,12 @@ internal sealed class ComparisonPlan
         List<string>? variants = null;
         for (int i = 0; i < args.Length; i += 2)
         {
+            if (args[i] == "--report-only")
+            {
+                plan.ReportOnly = true;
+                i--;
+                continue;
+            }
             if (i + 1 >= args.Length)
                 throw new ArgumentException($"Option '{args[i]}' needs a value.");
             string v = args[i + 1];
