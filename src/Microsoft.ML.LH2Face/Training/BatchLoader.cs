@@ -3,14 +3,17 @@ using Microsoft.ML.LH2Face.Data;
 
 namespace Microsoft.ML.LH2Face.Training;
 
-/// <summary>One training batch: planar pixels [B, 3, S, S] flattened, and zero-based labels.</summary>
+/// <summary>One training batch: planar pixels [B, 3, S, S] flattened, and zero-based labels. Hand it back with <see cref="BatchLoader.Release"/> once its pixels are copied.</summary>
 internal sealed record FaceBatch(long Step, int Epoch, float[] Pixels, long[] Labels);
 
 /// <summary>
 /// Produces batches on a background thread (so decoding, flipping and copying overlap the training
 /// step) in an order that depends only on (seed, epoch, position): a resumed run sees exactly the
 /// batches an uninterrupted run would. The last incomplete batch of an epoch is dropped, as
-/// arcface_torch does (drop_last), so batch norm never sees a batch of one.
+/// arcface_torch does (drop_last), so batch norm never sees a batch of one. The pixel buffers are a
+/// fixed pool the consumer hands back (<see cref="Release"/>): in steady state the producer thread
+/// allocates nothing, so it does not start garbage collections while the training thread is in native
+/// code (see <see cref="CollectorPause"/>).
 /// </summary>
 internal sealed class BatchLoader : IDisposable
 {
@@ -20,6 +23,7 @@ internal sealed class BatchLoader : IDisposable
     private readonly int seed;
     private readonly bool flip;
     private readonly BlockingCollection<FaceBatch> queue = new(Prefetch);
+    private readonly BlockingCollection<float[]> free = new();
     private readonly CancellationTokenSource stop;
     private readonly Task producer;
 
@@ -30,6 +34,9 @@ internal sealed class BatchLoader : IDisposable
         this.seed = seed;
         this.flip = flip;
         stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        // The queue's batches, the one the producer fills, and the one the consumer holds.
+        for (int i = 0; i < Prefetch + 2; i++)
+            free.Add(new float[batchSize * images.PixelsPerImage]);
         producer = Task.Run(() => Produce(firstStep, lastStep, stop.Token));
     }
 
@@ -58,6 +65,9 @@ internal sealed class BatchLoader : IDisposable
     /// <summary>Whether the image at (epoch, position) is mirrored: a hash, so no state needs saving.</summary>
     public static bool FlipAt(int seed, int epoch, int position)
         => (new StableRandom(seed, epoch, position, 0xf11b).NextULong() & 1) == 1;
+
+    /// <summary>Returns a batch's pixel buffer to the pool once the consumer has copied it.</summary>
+    public void Release(FaceBatch batch) => free.Add(batch.Pixels);
 
     /// <summary>Takes the next batch, waiting for the producer.</summary>
     public FaceBatch Next()
@@ -89,7 +99,7 @@ internal sealed class BatchLoader : IDisposable
                     orderEpoch = epoch;
                 }
                 int start = (int)(step % stepsPerEpoch) * batchSize;
-                var batchPixels = new float[batchSize * pixels];
+                var batchPixels = free.Take(token);
                 var labels = new long[batchSize];
                 for (int i = 0; i < batchSize; i++)
                 {
@@ -122,5 +132,6 @@ internal sealed class BatchLoader : IDisposable
         }
         stop.Dispose();
         queue.Dispose();
+        free.Dispose();
     }
 }

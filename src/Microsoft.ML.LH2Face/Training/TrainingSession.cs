@@ -108,6 +108,7 @@ internal sealed class TrainingSession
         bool stoppedEarly = false;
         long step = state.Step;
         var clock = Stopwatch.StartNew();
+        int brokenPausesBefore = CollectorPause.BrokenRegions;
 
         network.train();
         using (var loader = new BatchLoader(train, batchSize, options.Seed, options.RandomHorizontalFlip, step, lastStep, options.CancellationToken))
@@ -119,7 +120,10 @@ internal sealed class TrainingSession
                 double lr = schedule.At(step);
                 SetLearningRate(optimizer, rendererOptimizer, lr);
                 var stepClock = Stopwatch.StartNew();
-                var (loss, terms, meanKappa, stdKappa, meanMargin) = TrainStep(network, faceLoss, optimizer, rendererOptimizer, batch, device, batchSize);
+                (float Loss, IReadOnlyDictionary<string, float> Terms, float MeanKappa, float StdKappa, float? MeanMargin) result;
+                using (CollectorPause.Start())
+                    result = TrainStep(network, faceLoss, optimizer, rendererOptimizer, batch, device, batchSize, loader);
+                var (loss, terms, meanKappa, stdKappa, meanMargin) = result;
                 if (!float.IsFinite(loss))
                 {
                     throw new InvalidOperationException(
@@ -142,7 +146,8 @@ internal sealed class TrainingSession
                     epochTerms = new EpochTermMeans();
                     if (validation is not null)
                     {
-                        accuracy = Validate(network, validation, device);
+                        using (CollectorPause.Start())
+                            accuracy = Validate(network, validation, device);
                         accuracies.Add(accuracy.Value);
                         if (double.IsNaN(bestAccuracy) || accuracy.Value > bestAccuracy)
                         {
@@ -193,6 +198,9 @@ internal sealed class TrainingSession
             network.load_state_dict(best);
             DisposeAll(best);
         }
+        int brokenPauses = CollectorPause.BrokenRegions - brokenPausesBefore;
+        if (brokenPauses > 0)
+            log($"{brokenPauses} training step(s) allocated more than {CollectorPause.Budget >> 20} MB of managed memory, so a garbage collection ran while TorchSharp native code could be in flight (see CollectorPause).");
         network.eval();
         optimizer.Dispose();
         rendererOptimizer?.Dispose();
@@ -203,13 +211,14 @@ internal sealed class TrainingSession
     }
 
     private (float Loss, IReadOnlyDictionary<string, float> Terms, float MeanKappa, float StdKappa, float? MeanMargin) TrainStep(
-        FaceNetwork network, FaceLoss faceLoss, OptimizerHelper optimizer, OptimizerHelper? rendererOptimizer, FaceBatch batch, Device device, int batchSize)
+        FaceNetwork network, FaceLoss faceLoss, OptimizerHelper optimizer, OptimizerHelper? rendererOptimizer, FaceBatch batch, Device device, int batchSize, BatchLoader loader)
     {
         using var scope = NewDisposeScope();
         // Reseeding per step makes dropout and class sampling depend on the step alone, so a resumed run matches.
         random.manual_seed(unchecked(options.Seed * 1_000_003L + batch.Step));
         int side = options.InputSize;
         var pixels = tensor(batch.Pixels, new long[] { batchSize, 3, side, side }).to(device);
+        loader.Release(batch); // tensor() copied the pixels
         var labels = tensor(batch.Labels).to(device);
         var z = network.Features(pixels);
         var (embedding, norm) = FaceNetwork.Split(z);

@@ -14,7 +14,9 @@ public sealed class TrainingTests
         options.ImageColumnName = nameof(FaceRow.Image);
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", nameof(FaceRow.Identity))
             .Append(ml.Transforms.LH2Face(options));
+        int brokenPauses = Microsoft.ML.LH2Face.Training.CollectorPause.BrokenRegions;
         using var model = (TransformerChain<LH2FaceTransformer>)pipeline.Fit(train);
+        Assert.AreEqual(brokenPauses, Microsoft.ML.LH2Face.Training.CollectorPause.BrokenRegions, "every training step ran inside its no-GC region");
         var face = model.LastTransformer;
 
         var losses = face.TrainingSummary.EpochLosses;
