@@ -42,6 +42,9 @@ public enum LH2FaceMarginFunction
     /// clamp(||z_i|| / mu_kappa, 0, 2) radians (detached). A confident (high-norm) sample is pushed harder, an uncertain one less.
     /// </summary>
     QualityAngular,
+
+    /// <summary>A constant additive angular margin: target kappa_i' * cos(theta_i + m), m = MarginCoefficient radians (ArcFace's form at the vMF scale).</summary>
+    Angular,
 }
 
 /// <summary>How the LH2Face head turns the concentration kappa = ||z|| into the logit scale of sample i.</summary>

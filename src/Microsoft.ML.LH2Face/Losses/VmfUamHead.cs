@@ -74,6 +74,7 @@ internal sealed class VmfUamHead : MarginHead
                 targetCos.clamp(-1 + AcosEpsilon, 1 - AcosEpsilon), NormScaler(norms, mu, std_norm.detach(), adaFaceH), marginCoefficient),
             // The certainty weight is detached, as AdaFace's: the margin follows the norm without pushing it.
             LH2FaceMarginFunction.QualityAngular => kappa * AddAngularMargin(targetCos, (norms.detach() / mu).clamp(0, 2) * marginCoefficient),
+            LH2FaceMarginFunction.Angular => kappa * AddAngularMargin(targetCos, full_like(targetCos, marginCoefficient)),
             _ => throw new ArgumentOutOfRangeException(nameof(marginFunction), marginFunction,
                 $"Unknown margin function '{marginFunction}': use one of {string.Join(", ", Enum.GetNames<LH2FaceMarginFunction>())}."),
         };

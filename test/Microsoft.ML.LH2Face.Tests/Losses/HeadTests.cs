@@ -124,6 +124,19 @@ public sealed class HeadTests
     }
 
     [TestMethod]
+    public void LH2FaceAngularFixedScale_HandExample_IsArcFace()
+    {
+        var options = HeadOptions(LH2FaceHead.LH2Face);
+        options.KappaScale = LH2FaceKappaScale.Fixed;
+        options.MarginFunction = LH2FaceMarginFunction.Angular;
+        options.MarginCoefficient = 0.5f;
+        using var head = HeadFactory.Create(options, 4);
+        using var arcFace = HeadFactory.Create(HeadOptions(LH2FaceHead.ArcFace), 4);
+        var expected = Logits(arcFace);
+        AssertLogits((i, j) => expected[i, j], Logits(head), 1e-4);
+    }
+
+    [TestMethod]
     public void LH2FaceRegulariser_HandExample_IsMagFaceG()
     {
         using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.LH2Face), 4);
