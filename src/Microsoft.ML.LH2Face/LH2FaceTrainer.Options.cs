@@ -74,6 +74,25 @@ public sealed partial class LH2FaceTrainer
         /// <summary>Initial mu_kappa (METHOD.md: 20).</summary>
         public float InitialMeanNorm = 20f;
 
+        /// <summary>
+        /// Hardness-aware negatives in the LH2Face head: a negative class closer than the target with its margin gets the
+        /// logit kappa' cos (t + cos), t the running mean target cosine (CurricularFace, Huang et al., CVPR 2020).
+        /// </summary>
+        public bool HardNegativeEmphasis;
+
+        /// <summary>
+        /// Weight of the kappa-ranking term (0 = off): a degraded copy of part of each batch must end with a smaller
+        /// feature norm than its source (see <see cref="KappaRankingShare"/>, <see cref="KappaRankingMargin"/>), so that
+        /// kappa, the Quality output, ranks image quality. Self-supervised: no quality label is read.
+        /// </summary>
+        public float KappaRankingWeight;
+
+        /// <summary>Share of each batch that gets a degraded copy for the kappa-ranking term (at least 2 images).</summary>
+        public float KappaRankingShare = 0.25f;
+
+        /// <summary>Margin of the kappa-ranking hinge in log-norm units: the copy's norm should be at most exp(-margin) of its source's.</summary>
+        public float KappaRankingMargin = 0.2f;
+
         /// <summary>How the LH2Face head keeps the feature norm bounded.</summary>
         public LH2FaceNormControl NormControl = LH2FaceNormControl.Regulariser;
 

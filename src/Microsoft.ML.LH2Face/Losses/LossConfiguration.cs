@@ -14,6 +14,7 @@ internal static class LossConfiguration
     {
         LH2FaceHead.LH2Face => $"LH2Face(margin={o.MarginFunction}, coefficient={F(o.MarginCoefficient)}" +
             (o.KappaScale == LH2FaceKappaScale.Raw ? "" : $", kappa_scale={o.KappaScale}(s={F(o.Scale)})") +
+            (o.HardNegativeEmphasis ? ", hard_negatives=curricular" : "") +
             (o.MarginFunction == LH2FaceMarginFunction.AdaFace ? $", h={F(o.AdaFaceH)}" : "") +
             $", kappa=[{F(o.KappaMin)},{F(o.KappaMax)}], norm={o.NormControl}" + o.NormControl switch
             {
@@ -39,6 +40,8 @@ internal static class LossConfiguration
             weights["vmf_nll"] = o.VmfNllWeight;
         if (o.Head == LH2FaceHead.MagFace && o.NormRegularisationWeight != 0)
             weights["magface_g"] = o.NormRegularisationWeight;
+        if (o.KappaRankingWeight != 0)
+            weights[KappaRanking.Term] = o.KappaRankingWeight;
         if (o.ProxyPositiveSampleWeight != 0)
             weights["proxy_pps"] = o.ProxyPositiveSampleWeight;
         if (o.ProxyNegativeSampleWeight != 0)

@@ -18,6 +18,9 @@ internal static class LossOptionsValidation
         Require(o.InitialMeanNorm > 0 && float.IsFinite(o.InitialMeanNorm), nameof(o.InitialMeanNorm), $"is {o.InitialMeanNorm}; use a positive norm (20 in METHOD.md)");
         Require(o.NormRegularisationWeight >= 0 && float.IsFinite(o.NormRegularisationWeight), nameof(o.NormRegularisationWeight), $"is {o.NormRegularisationWeight}; use 0 (off) or a positive weight (35 in MagFace)");
         Require(o.VmfNllWeight >= 0 && float.IsFinite(o.VmfNllWeight), nameof(o.VmfNllWeight), $"is {o.VmfNllWeight}; use 0 (off) or a positive weight");
+        Require(o.KappaRankingWeight >= 0 && float.IsFinite(o.KappaRankingWeight), nameof(o.KappaRankingWeight), $"is {o.KappaRankingWeight}; use 0 (off) or a positive weight");
+        Require(o.KappaRankingShare is > 0 and <= 1, nameof(o.KappaRankingShare), $"is {o.KappaRankingShare}; use a share of the batch in (0, 1] (0.25 by default)");
+        Require(o.KappaRankingMargin >= 0 && float.IsFinite(o.KappaRankingMargin), nameof(o.KappaRankingMargin), $"is {o.KappaRankingMargin}; use 0 or a positive log-norm margin (0.2 by default)");
         Require(o.VmfDimension == 0 || o.VmfDimension >= VonMisesFisher.MinDimension, nameof(o.VmfDimension), $"is {o.VmfDimension}; use 0 (the embedding size) or n >= {VonMisesFisher.MinDimension}");
         Require(o.ProxyPositiveSampleWeight >= 0 && float.IsFinite(o.ProxyPositiveSampleWeight), nameof(o.ProxyPositiveSampleWeight), $"is {o.ProxyPositiveSampleWeight}; use 0 (off) or a positive weight");
         Require(o.ProxyNegativeSampleWeight >= 0 && float.IsFinite(o.ProxyNegativeSampleWeight), nameof(o.ProxyNegativeSampleWeight), $"is {o.ProxyNegativeSampleWeight}; use 0 (off) or a positive weight");

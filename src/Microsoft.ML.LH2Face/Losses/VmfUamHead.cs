@@ -15,6 +15,7 @@ internal sealed class VmfUamHead : MarginHead
 {
     private readonly Tensor mean_norm;
     private readonly Tensor std_norm;
+    private readonly Tensor? hard_negative_t;
     private readonly double kappaMin;
     private readonly double kappaMax;
     private readonly double marginCoefficient;
@@ -44,6 +45,8 @@ internal sealed class VmfUamHead : MarginHead
         scale = options.Scale;
         mean_norm = tensor(options.InitialMeanNorm);
         std_norm = tensor(100f);
+        // Registered only when used, so models without it keep their state-dict layout.
+        hard_negative_t = options.HardNegativeEmphasis ? tensor(0f) : null;
         RegisterComponents();
     }
 
@@ -78,10 +81,28 @@ internal sealed class VmfUamHead : MarginHead
             _ => throw new ArgumentOutOfRangeException(nameof(marginFunction), marginFunction,
                 $"Unknown margin function '{marginFunction}': use one of {string.Join(", ", Enum.GetNames<LH2FaceMarginFunction>())}."),
         };
-        return WithTargets(kappa * cos, labels, target).MoveToOuterDisposeScope();
+        var negatives = hard_negative_t is null ? cos : EmphasiseHardNegatives(cos, targetCos, target / kappa, hard_negative_t, training, normMomentum);
+        return WithTargets(kappa * negatives, labels, target).MoveToOuterDisposeScope();
     }
 
     public override Tensor? LogitScale(Tensor norms) => Kappa(norms);
+
+    /// <summary>
+    /// CurricularFace's hard-negative modulation (Huang et al., CVPR 2020): a negative cosine above the sample's target
+    /// cosine with its margin becomes cos * (t + cos), t the running mean of the target cosines (a buffer, updated in
+    /// training with the norm momentum, initial 0), so hard negatives weigh little early and more as training aligns the
+    /// samples. <paramref name="marginTarget"/> is the target with its margin in cosine units [B, 1] (detached here).
+    /// </summary>
+    private static Tensor EmphasiseHardNegatives(Tensor cos, Tensor targetCos, Tensor marginTarget, Tensor t, bool training, double momentum)
+    {
+        if (training)
+        {
+            using var noGrad = no_grad();
+            t.mul_(1 - momentum).add_(targetCos.detach().mean() * momentum);
+        }
+        var hard = cos.gt(marginTarget.detach());
+        return where(hard, cos * (t.detach() + cos), cos);
+    }
 
     public override IReadOnlyList<(string Name, Tensor Value)> ExtraLosses(Tensor norms, Tensor targetCosines)
     {

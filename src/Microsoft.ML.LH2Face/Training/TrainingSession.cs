@@ -220,13 +220,24 @@ internal sealed class TrainingSession
         var pixels = tensor(batch.Pixels, new long[] { batchSize, 3, side, side }).to(device);
         loader.Release(batch); // tensor() copied the pixels
         var labels = tensor(batch.Labels).to(device);
-        var z = network.Features(pixels);
+        // With the kappa-ranking term, degraded copies of the first images ride in the same forward pass (one set of
+        // batch-norm statistics for both, so their norms compare); the recognition losses see the clean batch only.
+        int copies = KappaRanking.Copies(options, batchSize);
+        var features = copies == 0 ? network.Features(pixels) : network.Features(cat(new[] { pixels, KappaRanking.Degrade(pixels.narrow(0, 0, copies)) }, 0));
+        var z = copies == 0 ? features : features.narrow(0, 0, batchSize);
         var (embedding, norm) = FaceNetwork.Split(z);
         var output = faceLoss.Compute(network.Head, embedding, norm, labels);
         var terms = new Dictionary<string, float>();
         foreach (var (name, value) in output.Terms)
             terms[name] = value.item<float>();
         var loss = output.Total;
+        if (copies > 0)
+        {
+            var copyNorms = features.narrow(0, batchSize, copies).norm(1, keepdim: true);
+            var ranking = options.KappaRankingWeight * KappaRanking.Loss(norm.narrow(0, 0, copies), copyNorms, options.KappaRankingMargin);
+            terms[KappaRanking.Term] = ranking.item<float>();
+            loss = loss + ranking;
+        }
         float? meanMargin = output.MeanMargin?.item<float>();
         if (network.Renderer is not null)
         {

@@ -137,6 +137,30 @@ public sealed class HeadTests
     }
 
     [TestMethod]
+    public void LH2FaceHardNegatives_HandExample_ModulatesNegativesAboveTheMarginTarget()
+    {
+        var options = HeadOptions(LH2FaceHead.LH2Face);
+        options.KappaScale = LH2FaceKappaScale.Fixed;
+        options.MarginFunction = LH2FaceMarginFunction.Angular;
+        options.MarginCoefficient = 1.0f;
+        options.HardNegativeEmphasis = true;
+        using var head = HeadFactory.Create(options, 4);
+        // With a 1 rad margin: sample 0 (30 degrees from its class) has target cos(87.3 degrees) = 0.047, below the class at
+        // 90 degrees (cos 60 = 0.5); sample 2 has cos(77.3 degrees) = 0.220, below the class at 270 degrees (cos 70 = 0.342).
+        // t starts at 0 (eval mode: no update), so those two negatives become cos * (0 + cos); every other logit is unchanged.
+        double Threshold(int i) => Math.Cos(Math.Acos(Cos(i, (int)Labels[i])) + 1.0);
+        Assert.IsTrue(Cos(0, 1) > Threshold(0) && Cos(2, 3) > Threshold(2), "the example has two hard negatives");
+        double Expected(int i, int j)
+        {
+            double c = Cos(i, j);
+            if (j == Labels[i])
+                return 64 * Threshold(i);
+            return 64 * ((i, j) is (0, 1) or (2, 3) ? c * c : c);
+        }
+        AssertLogits(Expected, Logits(head), 2e-3);
+    }
+
+    [TestMethod]
     public void LH2FaceRegulariser_HandExample_IsMagFaceG()
     {
         using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.LH2Face), 4);
