@@ -56,11 +56,18 @@ public sealed partial class LH2FaceTrainer
         /// <summary>How the LH2Face head turns kappa into the logit scale (METHOD.md section 2 reads it literally: <see cref="LH2FaceKappaScale.Raw"/>).</summary>
         public LH2FaceKappaScale KappaScale = LH2FaceKappaScale.Raw;
 
-        /// <summary>LH2Face margin function (METHOD.md section 2).</summary>
-        public LH2FaceMarginFunction MarginFunction = LH2FaceMarginFunction.Literal;
+        /// <summary>
+        /// LH2Face margin function, the Uncertainty-Aware Margin (METHOD.md section 2). Default QualityAngular: an angular
+        /// margin m * clamp(kappa / mu_kappa, 0, 2) chosen on a validation split (README "Loss study"); METHOD.md's literal
+        /// reading is <see cref="LH2FaceMarginFunction.Literal"/> (preset <see cref="LH2FaceLossPreset.LH2FaceLiteral"/>).
+        /// </summary>
+        public LH2FaceMarginFunction MarginFunction = LH2FaceMarginFunction.QualityAngular;
 
-        /// <summary>LH2Face margin coefficient m: M = m * mu_kappa (Literal, paper summaries: 0.35), the cosine margin of QualityScaled, and AdaFace's m in the AdaFace margin function.</summary>
-        public float MarginCoefficient = 0.35f;
+        /// <summary>
+        /// LH2Face margin coefficient m: the angular margin in radians at kappa = mu_kappa (QualityAngular, Angular; default 0.5, ArcFace's),
+        /// M = m * mu_kappa (Literal, paper summaries: 0.35), the cosine margin of QualityScaled, AdaFace's m in the AdaFace margin function.
+        /// </summary>
+        public float MarginCoefficient = 0.5f;
 
         /// <summary>Lower clamp of kappa used as the logit scale; also MagFace's l_a (MagFace: 10).</summary>
         public float KappaMin = 10f;
@@ -85,13 +92,13 @@ public sealed partial class LH2FaceTrainer
         /// feature norm than its source (see <see cref="KappaRankingShare"/>, <see cref="KappaRankingMargin"/>), so that
         /// kappa, the Quality output, ranks image quality. Self-supervised: no quality label is read.
         /// </summary>
-        public float KappaRankingWeight;
+        public float KappaRankingWeight = 3f;
 
         /// <summary>Share of each batch that gets a degraded copy for the kappa-ranking term (at least 2 images).</summary>
         public float KappaRankingShare = 0.25f;
 
-        /// <summary>Margin of the kappa-ranking hinge in log-norm units: the copy's norm should be at most exp(-margin) of its source's.</summary>
-        public float KappaRankingMargin = 0.2f;
+        /// <summary>Margin of the kappa-ranking hinge in log-norm units: the copy's norm should be at most exp(-margin) = 0.61 of its source's.</summary>
+        public float KappaRankingMargin = 0.5f;
 
         /// <summary>How the LH2Face head keeps the feature norm bounded.</summary>
         public LH2FaceNormControl NormControl = LH2FaceNormControl.Regulariser;
@@ -119,14 +126,14 @@ public sealed partial class LH2FaceTrainer
 
         // ---- Proxy losses and class-centre sampling (METHOD.md section 3) ----
 
-        /// <summary>Weight lambda_pps of the proxy-to-positive-sample loss L_pps (METHOD.md: 1; 0 turns it off).</summary>
-        public float ProxyPositiveSampleWeight = 1f;
+        /// <summary>Weight lambda_pps of the proxy-to-positive-sample loss L_pps (METHOD.md: 1; default 0, off: on SynthFace every proxy term lowered hard-HQ TAR, see README "Loss study").</summary>
+        public float ProxyPositiveSampleWeight;
 
-        /// <summary>Weight lambda_pns of the proxy-to-negative-sample loss L_pns (METHOD.md: 1; 0 turns it off).</summary>
-        public float ProxyNegativeSampleWeight = 1f;
+        /// <summary>Weight lambda_pns of the proxy-to-negative-sample loss L_pns (METHOD.md: 1; default 0, off, as <see cref="ProxyPositiveSampleWeight"/>).</summary>
+        public float ProxyNegativeSampleWeight;
 
-        /// <summary>Weight lambda_pp of the proxy-to-proxy loss L_pp (METHOD.md: 1; 0 turns it off).</summary>
-        public float ProxyProxyWeight = 1f;
+        /// <summary>Weight lambda_pp of the proxy-to-proxy loss L_pp (METHOD.md: 1; default 0, off, as <see cref="ProxyPositiveSampleWeight"/>).</summary>
+        public float ProxyProxyWeight;
 
         /// <summary>Scale alpha of the Proxy-Anchor losses (Proxy-Anchor: 32).</summary>
         public float ProxyAlpha = 32f;
@@ -244,10 +251,11 @@ public sealed partial class LH2FaceTrainer
         public static Options FromPreset(LH2FaceLossPreset preset) => new Options().ApplyPreset(preset);
 
         /// <summary>
-        /// Sets the loss options of a named method and leaves every other option alone. Only what differs from the defaults
-        /// (which are LH2Face's) is set: the baselines pick their head and turn the three proxy losses off; their own
-        /// hyperparameters (Scale, ArcFaceMargin, CosFaceMargin, AdaFace*, MagFace*, KappaMin/Max as l_a/u_a,
-        /// NormRegularisationWeight as lambda_g) already default to the published values.
+        /// Sets the loss options of a named method and leaves every other option alone. The defaults are LH2Face's; the LH2Face
+        /// preset sets them again (so it undoes another preset), LH2FaceLiteral sets METHOD.md's literal reading, and the
+        /// baselines pick their head and turn the proxy losses and the kappa ranking off; their own hyperparameters (Scale,
+        /// ArcFaceMargin, CosFaceMargin, AdaFace*, MagFace*, KappaMin/Max as l_a/u_a, NormRegularisationWeight as lambda_g)
+        /// already default to the published values.
         /// </summary>
         /// <returns>These options, for chaining.</returns>
         public Options ApplyPreset(LH2FaceLossPreset preset)
@@ -255,7 +263,18 @@ public sealed partial class LH2FaceTrainer
             switch (preset)
             {
                 case LH2FaceLossPreset.LH2Face:
+                    var defaults = new Options();
                     Head = LH2FaceHead.LH2Face;
+                    MarginFunction = defaults.MarginFunction;
+                    MarginCoefficient = defaults.MarginCoefficient;
+                    KappaRankingWeight = defaults.KappaRankingWeight;
+                    ProxyPositiveSampleWeight = ProxyNegativeSampleWeight = ProxyProxyWeight = 0f;
+                    break;
+                case LH2FaceLossPreset.LH2FaceLiteral:
+                    Head = LH2FaceHead.LH2Face;
+                    MarginFunction = LH2FaceMarginFunction.Literal;
+                    MarginCoefficient = 0.35f;
+                    KappaRankingWeight = 0f;
                     ProxyPositiveSampleWeight = ProxyNegativeSampleWeight = ProxyProxyWeight = 1f;
                     break;
                 case LH2FaceLossPreset.ArcFace:
@@ -283,6 +302,7 @@ public sealed partial class LH2FaceTrainer
         private void SetBaseline(LH2FaceHead head)
         {
             Head = head;
+            KappaRankingWeight = 0f;
             ProxyPositiveSampleWeight = ProxyNegativeSampleWeight = ProxyProxyWeight = 0f;
         }
     }

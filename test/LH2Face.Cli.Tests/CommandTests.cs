@@ -113,18 +113,25 @@ public sealed class CommandTests
             return session.ModelMetadata.CustomMetadataMap["lh2face.loss"];
         }
 
-        // The default is the LH2Face method: its head plus the three proxy losses.
+        // The default is the LH2Face method: its head with the QualityAngular margin plus the kappa ranking, no proxy terms.
         var lh2face = LossOf();
-        StringAssert.Contains(lh2face, "\"head\":\"LH2Face(");
-        StringAssert.Contains(lh2face, "\"proxy_pp\":1");
-        // A baseline preset: its head, no proxy terms.
+        StringAssert.Contains(lh2face, "\"head\":\"LH2Face(margin=QualityAngular");
+        StringAssert.Contains(lh2face, "\"kappa_ranking\":3");
+        Assert.IsFalse(lh2face.Contains("proxy_p", StringComparison.Ordinal), lh2face);
+        // METHOD.md read literally: the Literal margin and the three proxy losses.
+        var literal = LossOf("--preset", "LH2FaceLiteral");
+        StringAssert.Contains(literal, "\"head\":\"LH2Face(margin=Literal");
+        StringAssert.Contains(literal, "\"proxy_pp\":1");
+        Assert.IsFalse(literal.Contains("kappa_ranking", StringComparison.Ordinal), literal);
+        // A baseline preset: its head, no proxy terms, no kappa ranking.
         var arcface = LossOf("--preset", "ArcFace");
         StringAssert.Contains(arcface, "\"head\":\"ArcFace(s=64, m=0.5)\"");
         Assert.IsFalse(arcface.Contains("proxy_p", StringComparison.Ordinal), arcface);
-        // --head swaps the head only: CosFace with the LH2Face preset's proxy terms.
+        Assert.IsFalse(arcface.Contains("kappa_ranking", StringComparison.Ordinal), arcface);
+        // --head swaps the head only: CosFace with the LH2Face preset's other terms (the kappa ranking).
         var cosface = LossOf("--preset", "LH2Face", "--head", "CosFace");
         StringAssert.Contains(cosface, "\"head\":\"CosFace(s=64, m=0.35)\"");
-        StringAssert.Contains(cosface, "\"proxy_pp\":1");
+        StringAssert.Contains(cosface, "\"kappa_ranking\":3");
     }
 
     [TestMethod]

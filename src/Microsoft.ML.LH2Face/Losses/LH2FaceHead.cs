@@ -96,7 +96,11 @@ public enum LH2FaceNormControl
 /// <summary>A named set of loss options (head, margins, terms) for <see cref="LH2FaceTrainer.Options.ApplyPreset"/>.</summary>
 public enum LH2FaceLossPreset
 {
-    /// <summary>The LH2Face defaults: L_vMF with the literal UAM margin, MagFace's norm regulariser and the three proxy losses.</summary>
+    /// <summary>
+    /// The LH2Face defaults, chosen on a validation split of SynthFace's training identities (README "Loss study"): L_vMF with
+    /// kappa = ||z|| as the logit scale, the QualityAngular UAM (angular margin 0.5 clamp(kappa / mu_kappa, 0, 2)), MagFace's
+    /// norm regulariser and the kappa ranking; the proxy losses off.
+    /// </summary>
     LH2Face,
 
     /// <summary>ArcFace s = 64, m = 0.5 alone (no proxy losses).</summary>
@@ -113,4 +117,10 @@ public enum LH2FaceLossPreset
 
     /// <summary>Plain softmax alone.</summary>
     Softmax,
+
+    /// <summary>
+    /// METHOD.md read literally, the LH2Face default before the loss study: L_vMF with the Literal margin 0.35 mu_kappa, MagFace's
+    /// norm regulariser and the three proxy losses at weight 1, no kappa ranking.
+    /// </summary>
+    LH2FaceLiteral,
 }

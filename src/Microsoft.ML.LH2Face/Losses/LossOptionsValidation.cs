@@ -30,7 +30,9 @@ internal static class LossOptionsValidation
         Require(o.ProxyLearningRateMultiplier > 0 && float.IsFinite(o.ProxyLearningRateMultiplier), nameof(o.ProxyLearningRateMultiplier), $"is {o.ProxyLearningRateMultiplier}; use a positive factor (1 in insightface, 100 in Proxy-Anchor)");
         Require(o.SampleRate is > 0 and <= 1, nameof(o.SampleRate), $"is {o.SampleRate}; use 0 < rate <= 1 (1 = every identity, 0.1 for Partial FC on very many identities)");
         Require(o.ProxySampleRate is >= 0 and <= 1, nameof(o.ProxySampleRate), $"is {o.ProxySampleRate}; use 0 (automatic: every proxy up to ProxySampleMaxClasses classes, ProxySampleSize of them above) or 0 < rate <= 1 (1 = every proxy)");
-        if (o.ProxySampleRate == ProxySampling.Automatic)
+        // The proxy sample only matters when a proxy term is on: a loss without them is not checked against it.
+        bool proxyTerms = o.ProxyPositiveSampleWeight != 0 || o.ProxyNegativeSampleWeight != 0 || o.ProxyProxyWeight != 0;
+        if (proxyTerms && o.ProxySampleRate == ProxySampling.Automatic)
         {
             Require(o.ProxySampleSize > o.BatchSize, nameof(o.ProxySampleSize),
                 $"is {o.ProxySampleSize} with BatchSize {o.BatchSize}; use more than the batch size (1024 by default) so the automatic proxy sample has room for classes outside the batch, or set ProxySampleRate");

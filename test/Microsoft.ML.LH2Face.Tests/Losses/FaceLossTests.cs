@@ -30,7 +30,10 @@ public sealed class FaceLossTests
 
     private static LH2FaceTrainer.Options Options(LH2FaceHead head, Action<LH2FaceTrainer.Options>? change = null)
     {
-        var o = new LH2FaceTrainer.Options { Head = head, EmbeddingSize = 3 };
+        // The literal METHOD.md settings (Literal margin 0.35 mu_kappa, the three proxy terms at weight 1) these tests were written for.
+        var o = LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral);
+        o.Head = head;
+        o.EmbeddingSize = 3;
         change?.Invoke(o);
         return o;
     }

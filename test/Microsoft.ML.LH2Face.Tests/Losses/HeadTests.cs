@@ -42,7 +42,8 @@ public sealed class HeadTests
                 Assert.AreEqual(expected(i, j), actual[i, j], tolerance, $"logit ({i}, {j})");
     }
 
-    private static LH2FaceTrainer.Options HeadOptions(LH2FaceHead head) => new() { Head = head, EmbeddingSize = 2 };
+    /// <summary>The head with the settings these hand examples were written for: for LH2Face, METHOD.md's Literal margin with m = 0.35.</summary>
+    private static LH2FaceTrainer.Options HeadOptions(LH2FaceHead head) => new() { Head = head, EmbeddingSize = 2, MarginFunction = LH2FaceMarginFunction.Literal, MarginCoefficient = 0.35f };
 
     [TestMethod]
     public void ArcFace_HandExample_MatchesScaledCosThetaPlusMargin()

@@ -20,25 +20,30 @@ public sealed class LossOptionsTests
     public void ApplyPreset_SetsOnlyWhatDiffersFromTheDefaults()
     {
         var defaults = Fields(new LH2FaceTrainer.Options());
+        string[] baseline = { "Head", "KappaRankingWeight" };
         var expectedChanges = new Dictionary<LH2FaceLossPreset, string[]>
         {
             [LH2FaceLossPreset.LH2Face] = Array.Empty<string>(),
-            [LH2FaceLossPreset.ArcFace] = new[] { "Head", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
-            [LH2FaceLossPreset.CosFace] = new[] { "Head", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
-            [LH2FaceLossPreset.AdaFace] = new[] { "Head", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
-            [LH2FaceLossPreset.MagFace] = new[] { "Head", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
-            [LH2FaceLossPreset.Softmax] = new[] { "Head", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
+            [LH2FaceLossPreset.LH2FaceLiteral] = new[] { "MarginFunction", "MarginCoefficient", "KappaRankingWeight", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
+            [LH2FaceLossPreset.ArcFace] = baseline,
+            [LH2FaceLossPreset.CosFace] = baseline,
+            [LH2FaceLossPreset.AdaFace] = baseline,
+            [LH2FaceLossPreset.MagFace] = baseline,
+            [LH2FaceLossPreset.Softmax] = baseline,
         };
         foreach (var (preset, changed) in expectedChanges)
         {
             var options = LH2FaceTrainer.Options.FromPreset(preset);
             var actual = Fields(options).Where(f => !Equals(f.Value, defaults[f.Key])).Select(f => f.Key).ToArray();
             CollectionAssert.AreEquivalent(changed, actual, preset.ToString());
-            Assert.AreEqual(preset.ToString(), options.Head.ToString());
+            Assert.AreEqual(preset == LH2FaceLossPreset.LH2FaceLiteral ? "LH2Face" : preset.ToString(), options.Head.ToString());
         }
         var kept = new LH2FaceTrainer.Options { Epochs = 3, SampleRate = 0.5f }.ApplyPreset(LH2FaceLossPreset.ArcFace);
         Assert.AreEqual(3, kept.Epochs);
         Assert.AreEqual(0.5f, kept.SampleRate, "a preset leaves the other options alone");
+        // The LH2Face preset undoes another preset's loss settings.
+        var back = LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral).ApplyPreset(LH2FaceLossPreset.ArcFace).ApplyPreset(LH2FaceLossPreset.LH2Face);
+        Assert.IsEmpty(Fields(back).Where(f => !Equals(f.Value, defaults[f.Key])).ToArray());
     }
 
     [TestMethod]
@@ -48,13 +53,20 @@ public sealed class LossOptionsTests
         Assert.AreEqual("CosFace(s=64, m=0.35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.CosFace)));
         Assert.AreEqual("AdaFace(s=64, m=0.4, h=0.333, t_alpha=0.01)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.AdaFace)));
         Assert.AreEqual("MagFace(s=64, l_a=10, u_a=110, l_m=0.45, u_m=0.8, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.MagFace)));
-        Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(new LH2FaceTrainer.Options()));
+        Assert.AreEqual("LH2Face(margin=QualityAngular, coefficient=0.5, kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(new LH2FaceTrainer.Options()));
+        Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral)));
+        CollectionAssert.AreEquivalent(new[] { "cross_entropy", "norm_regulariser", "kappa_ranking" }, LossConfiguration.TermWeights(new LH2FaceTrainer.Options()).Keys.ToArray());
+        Assert.AreEqual(3f, LossConfiguration.TermWeights(new LH2FaceTrainer.Options())["kappa_ranking"]);
     }
 
     [TestMethod]
     public void Metadata_CarriesTheEffectiveLossConfiguration()
     {
-        var options = new LH2FaceTrainer.Options { NormControl = LH2FaceNormControl.VmfNll, VmfDimension = 256, SampleRate = 0.25f, ProxyProxyWeight = 0 };
+        var options = LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral);
+        options.NormControl = LH2FaceNormControl.VmfNll;
+        options.VmfDimension = 256;
+        options.SampleRate = 0.25f;
+        options.ProxyProxyWeight = 0;
         var summary = new LH2FaceTrainingSummary(1, 1, new[] { 1f }, Array.Empty<double>(), null, null, false, TimeSpan.Zero);
         var metadata = new LH2FaceModelDescription(options, 4, summary).ToMetadata();
         Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=VmfNll, lambda_nll=1, n=256)", metadata[OnnxMetadata.Head]);
@@ -77,20 +89,28 @@ public sealed class LossOptionsTests
     public void ToJson_ProxySampling_ExactUpToTheThreshold_SampledAboveOrAtAnExplicitRate()
     {
         JsonElement Sampling(LH2FaceTrainer.Options o, long? classes) => JsonDocument.Parse(LossConfiguration.ToJson(o, classes)).RootElement.GetProperty("proxy_sampling");
-        var defaults = new LH2FaceTrainer.Options();
+        // The proxy sample is described when a proxy term is on: the literal METHOD.md preset turns all three on.
+        LH2FaceTrainer.Options Literal(Action<LH2FaceTrainer.Options>? change = null)
+        {
+            var o = LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral);
+            change?.Invoke(o);
+            return o;
+        }
+        var defaults = Literal();
+        Assert.IsFalse(JsonDocument.Parse(LossConfiguration.ToJson(new LH2FaceTrainer.Options(), 4096)).RootElement.TryGetProperty("proxy_sampling", out _), "no proxy term on, nothing to describe");
         Assert.AreEqual("exact", Sampling(defaults, 4096).GetProperty("estimate").GetString());
         Assert.AreEqual(4096, Sampling(defaults, 4096).GetProperty("rows").GetInt64());
         Assert.AreEqual(1024, Sampling(defaults, 4097).GetProperty("rows").GetInt64(), "above the threshold, ProxySampleSize rows");
         Assert.AreEqual(1024, Sampling(defaults, 100_000).GetProperty("rows").GetInt64(), "the sample stops growing");
-        Assert.AreEqual(1024, Sampling(new LH2FaceTrainer.Options { SampleRate = 0.1f }, 100_000).GetProperty("rows").GetInt64(), "of the 10 000 Partial FC keeps");
-        Assert.AreEqual(1000, Sampling(new LH2FaceTrainer.Options { SampleRate = 0.1f }, 10_000).GetProperty("rows").GetInt64(), "the 1000 Partial FC keeps, all of them");
+        Assert.AreEqual(1024, Sampling(Literal(o => o.SampleRate = 0.1f), 100_000).GetProperty("rows").GetInt64(), "of the 10 000 Partial FC keeps");
+        Assert.AreEqual(1000, Sampling(Literal(o => o.SampleRate = 0.1f), 10_000).GetProperty("rows").GetInt64(), "the 1000 Partial FC keeps, all of them");
         Assert.AreNotEqual("exact", Sampling(defaults, 100_000).GetProperty("estimate").GetString());
         Assert.IsFalse(Sampling(defaults, null).TryGetProperty("rows", out _), "without the class count only the rule");
-        var rate = new LH2FaceTrainer.Options { ProxySampleRate = 0.1f };
+        var rate = Literal(o => o.ProxySampleRate = 0.1f);
         Assert.AreEqual("rate", Sampling(rate, 10_000).GetProperty("rule").GetString());
         Assert.AreEqual(1000, Sampling(rate, 10_000).GetProperty("rows").GetInt64());
-        Assert.AreEqual(1, Sampling(new LH2FaceTrainer.Options { ProxySampleRate = 1 }, 10_000).GetProperty("rate").GetSingle());
-        Assert.AreEqual(10_000, Sampling(new LH2FaceTrainer.Options { ProxySampleRate = 1 }, 10_000).GetProperty("rows").GetInt64());
+        Assert.AreEqual(1, Sampling(Literal(o => o.ProxySampleRate = 1), 10_000).GetProperty("rate").GetSingle());
+        Assert.AreEqual(10_000, Sampling(Literal(o => o.ProxySampleRate = 1), 10_000).GetProperty("rows").GetInt64());
     }
 
     [TestMethod]
@@ -102,8 +122,8 @@ public sealed class LossOptionsTests
             (o => o.SampleRate = 1.5f, "SampleRate", "0 < rate <= 1"),
             (o => o.ProxySampleRate = -0.1f, "ProxySampleRate", "use 0 (automatic: every proxy up to ProxySampleMaxClasses classes"),
             (o => o.ProxySampleRate = 1.5f, "ProxySampleRate", "or 0 < rate <= 1"),
-            (o => o.ProxySampleSize = 128, "ProxySampleSize", "is 128 with BatchSize 128; use more than the batch size"),
-            (o => o.ProxySampleMaxClasses = 1000, "ProxySampleMaxClasses", "is 1000 with ProxySampleSize 1024; use at least ProxySampleSize"),
+            (o => { o.ProxyNegativeSampleWeight = 1; o.ProxySampleSize = 128; }, "ProxySampleSize", "is 128 with BatchSize 128; use more than the batch size"),
+            (o => { o.ProxyProxyWeight = 1; o.ProxySampleMaxClasses = 1000; }, "ProxySampleMaxClasses", "is 1000 with ProxySampleSize 1024; use at least ProxySampleSize"),
             (o => o.ProxyAlpha = 100, "ProxyAlpha", "0 < alpha <= 64"),
             (o => o.ProxyNegativeSampleWeight = -1, "ProxyNegativeSampleWeight", "0 (off) or a positive weight"),
             (o => o.ProxyLearningRateMultiplier = 0, "ProxyLearningRateMultiplier", "positive factor"),
@@ -144,6 +164,8 @@ public sealed class LossOptionsTests
         options.ImageColumnName = nameof(PixelRow.Pixels);
         options.NormControl = LH2FaceNormControl.VmfNll;
         options.MarginFunction = LH2FaceMarginFunction.AdaFace;
+        options.KappaRankingWeight = 0;
+        options.ProxyPositiveSampleWeight = options.ProxyNegativeSampleWeight = options.ProxyProxyWeight = 1;
         options.SampleRate = 0.5f;
         options.ProxyLearningRateMultiplier = 10;
         var recorder = new Recorder();

@@ -212,7 +212,7 @@ public sealed class TrainingLoopTests
     [TestMethod]
     public void Fit_ProgressReportsLossTermsAndKappa()
     {
-        var options = Options(epochs: 1);
+        var options = Options(epochs: 1).ApplyPreset(LH2FaceLossPreset.LH2FaceLiteral);
         var recorder = new Recorder();
         options.Progress = recorder;
         using (Ml.Transforms.LH2Face(options).Fit(KeyedPixels(4, 4, seed: 17))) { }
