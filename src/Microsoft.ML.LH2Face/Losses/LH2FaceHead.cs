@@ -25,7 +25,7 @@ public enum LH2FaceHead
 /// <summary>The Uncertainty-Aware Margin function M_i of the LH2Face head (METHOD.md section 2).</summary>
 public enum LH2FaceMarginFunction
 {
-    /// <summary>M_i = 0.35 * mu_kappa in logit space (equals CosFace m = 0.35 when kappa = mu_kappa). The default.</summary>
+    /// <summary>M_i = MarginCoefficient (0.35) * mu_kappa in logit space (equals CosFace m = 0.35 when kappa = mu_kappa): METHOD.md read literally, preset LH2FaceLiteral.</summary>
     Literal,
 
     /// <summary>M_i = kappa_i' * 0.35 * clamp(kappa_i / mu_kappa, 0, 2): confident (high-norm) samples get a larger cosine margin.</summary>

@@ -25,6 +25,9 @@ internal sealed class TrainingSession
     private readonly FaceImageSet? validation;
     private readonly Action<string> log;
 
+    /// <summary>A few images of the first training batch, kept to check the finished model's outputs are finite.</summary>
+    private Tensor? probe;
+
     public TrainingSession(LH2FaceTrainer.Options options, FaceImageSet train, FaceImageSet? validation, Action<string> log)
     {
         this.options = options;
@@ -178,6 +181,7 @@ internal sealed class TrainingSession
                         BestValidationAccuracy = bestAccuracy, BestEpoch = bestEpoch, EpochsWithoutImprovement = sinceImprovement,
                         EpochLosses = new List<float>(epochLosses), ValidationAccuracies = new List<double>(accuracies),
                     };
+                    RequireFiniteWeights(network, step, schedule.At(step - 1));
                     SaveCheckpoint(current, network, optimizer, rendererOptimizer, best);
                 }
                 options.Progress?.Report(new LH2FaceProgress(
@@ -198,16 +202,58 @@ internal sealed class TrainingSession
             network.load_state_dict(best);
             DisposeAll(best);
         }
+        // The loss is checked before each update; the weights after the last one are checked here, so a final
+        // update that overflowed never becomes a model whose every embedding is NaN.
+        RequireFiniteWeights(network, step, schedule.At(Math.Max(0, step - 1)));
+        network.eval();
+        RequireFiniteOutputs(network, step, schedule.At(Math.Max(0, step - 1)));
         int brokenPauses = CollectorPause.BrokenRegions - brokenPausesBefore;
         if (brokenPauses > 0)
             log($"{brokenPauses} training step(s) allocated more than {CollectorPause.Budget >> 20} MB of managed memory, so a garbage collection ran while TorchSharp native code could be in flight (see CollectorPause).");
-        network.eval();
         optimizer.Dispose();
         rendererOptimizer?.Dispose();
         var summary = new LH2FaceTrainingSummary(
             step, totalSteps, epochLosses.ToArray(), accuracies.ToArray(),
             double.IsNaN(bestAccuracy) ? null : bestAccuracy, bestEpoch >= 0 ? bestEpoch : null, stoppedEarly, clock.Elapsed);
         return new TrainingResult(network, summary);
+    }
+
+    /// <summary>Throws when a parameter or buffer of the network holds NaN or infinity, naming the first one.</summary>
+    private static void RequireFiniteWeights(FaceNetwork network, long step, double lr)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        foreach (var (name, tensor) in network.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(network.named_buffers()))
+        {
+            if (tensor.is_floating_point() && !tensor.isfinite().all().item<bool>())
+            {
+                throw new InvalidOperationException(
+                    $"Training diverged at step {step}: the weights '{name}' hold NaN or infinity after the update although the loss before it was finite. " +
+                    $"Lower Options.LearningRate (now {lr:G3}), add warm-up (WarmupEpochs) or keep GradientClipNorm on. No model was produced from this run; earlier checkpoints are intact.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Throws when the finished network (eval mode) maps the probe images to a non-finite embedding: finite but huge
+    /// weights can still overflow in the forward pass, and such a model must not be returned.
+    /// </summary>
+    private void RequireFiniteOutputs(FaceNetwork network, long step, double lr)
+    {
+        if (probe is null)
+            return;
+        bool finite;
+        using (no_grad())
+        using (NewDisposeScope())
+            finite = network.Features(probe).isfinite().all().item<bool>();
+        probe.Dispose();
+        probe = null;
+        if (!finite)
+        {
+            throw new InvalidOperationException(
+                $"Training diverged at step {step}: the trained network gives NaN or infinite embeddings for training images although every loss was finite. " +
+                $"Lower Options.LearningRate (now {lr:G3}), add warm-up (WarmupEpochs) or keep GradientClipNorm on. No model was produced from this run; earlier checkpoints are intact.");
+        }
     }
 
     private (float Loss, IReadOnlyDictionary<string, float> Terms, float MeanKappa, float StdKappa, float? MeanMargin) TrainStep(
@@ -219,6 +265,7 @@ internal sealed class TrainingSession
         int side = options.InputSize;
         var pixels = tensor(batch.Pixels, new long[] { batchSize, 3, side, side }).to(device);
         loader.Release(batch); // tensor() copied the pixels
+        probe ??= pixels.narrow(0, 0, Math.Min(8, batchSize)).clone().DetachFromDisposeScope();
         var labels = tensor(batch.Labels).to(device);
         // With the kappa-ranking term, degraded copies of the first images ride in the same forward pass (one set of
         // batch-norm statistics for both, so their norms compare); the recognition losses see the clean batch only.

@@ -148,6 +148,26 @@ public sealed class TrainingLoopTests
     }
 
     [TestMethod]
+    [DataRow(1e6f, DisplayName = "lr 1e6")]
+    [DataRow(1e30f, DisplayName = "lr 1e30")]
+    public void Fit_LastUpdateOverflows_ThrowsInsteadOfReturningANaNModel(float learningRate)
+    {
+        // The loss of the only step is finite (it is computed before the update); the update itself wrecks the weights.
+        var data = KeyedPixels(4, 4, seed: 16);
+        var options = Options(epochs: 1);
+        options.MaxSteps = 1;
+        options.LearningRate = learningRate;
+        options.WarmupEpochs = 0;
+        options.GradientClipNorm = 0;
+        var recorder = new Recorder();
+        options.Progress = recorder;
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => Ml.Transforms.LH2Face(options).Fit(data));
+        StringAssert.Contains(e.Message, "Training diverged at step 1");
+        StringAssert.Contains(e.Message, "Lower Options.LearningRate");
+        Assert.IsTrue(recorder.Reports.All(r => float.IsFinite(r.Loss)), "the loss of the step itself was finite");
+    }
+
+    [TestMethod]
     public void Fit_LossBecomesNonFinite_ThrowsAndSavesNoCheckpoint()
     {
         var data = KeyedPixels(4, 4, seed: 15);
