@@ -123,7 +123,11 @@ public static class EvaluateCommand
     private static void EvaluateBin(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)
     {
         var pairs = VerificationPairs.Read(s.DataPath);
-        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{pairs.Count} pairs in '{s.DataPath}'.")));
+        if (pairs.Count < 2)
+            throw new CliException($"'{s.DataPath}' holds {pairs.Count} pair(s): the verification protocol needs at least 2 pairs (10 for its 10 folds).");
+        // insightface's protocol is 10-fold; a set with fewer pairs gets one fold per pair (said in the report).
+        int folds = Math.Min(10, pairs.Count);
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{pairs.Count} pairs in '{s.DataPath}'{(folds < 10 ? $"; fewer than 10, so {folds} folds" : "")}.")));
         var features = EmbedAll(embedder, 2 * pairs.Count, i =>
         {
             var pair = pairs.Pairs[i / 2];
@@ -132,7 +136,7 @@ public static class EvaluateCommand
         }, s.FlipTest, console, "embedding pairs", cancellationToken);
         var isSame = pairs.Pairs.Select(p => p.IsSame).ToArray();
         var name = Path.GetFileNameWithoutExtension(s.DataPath);
-        report.AddTenFold(name, TenFoldVerification.Evaluate(features, isSame));
+        report.AddTenFold(name, TenFoldVerification.Evaluate(features, isSame, folds));
         var scores = new float[pairs.Count];
         for (int k = 0; k < pairs.Count; k++)
             scores[k] = System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(features[2 * k], features[2 * k + 1]);

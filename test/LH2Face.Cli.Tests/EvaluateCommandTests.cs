@@ -77,6 +77,39 @@ public sealed class EvaluateCommandTests
     }
 
     [TestMethod]
+    public void Evaluate_BinWithFewerPairsThanFolds_ReportsOneFoldPerPairAndSaysSo()
+    {
+        // 2 genuine + 2 impostor pairs: the 10-fold protocol cannot split them, so each pair is a fold.
+        var byIdentity = images.GroupBy(p => Path.GetFileName(Path.GetDirectoryName(p)!)).Select(g => g.ToList()).ToList();
+        var pairs = new List<VerificationPair>
+        {
+            new(File.ReadAllBytes(byIdentity[0][0]), File.ReadAllBytes(byIdentity[0][1]), true),
+            new(File.ReadAllBytes(byIdentity[0][2]), File.ReadAllBytes(byIdentity[1][2]), false),
+            new(File.ReadAllBytes(byIdentity[2][0]), File.ReadAllBytes(byIdentity[2][1]), true),
+            new(File.ReadAllBytes(byIdentity[2][2]), File.ReadAllBytes(byIdentity[3][2]), false),
+        };
+        var bin = Path.Combine(root, "four-pairs.bin");
+        new VerificationPairs(pairs).Write(bin, protocol: 2);
+        var report = Evaluate(onnx, bin, EvaluationProtocol.Bin, "four-pairs");
+        var tenFold = report["tenFold"]!.AsArray()[0]!;
+        Assert.AreEqual(4, tenFold["folds"]!.GetValue<int>());
+        Assert.HasCount(4, tenFold["foldAccuracies"]!.AsArray());
+        var md = File.ReadAllText(Path.Combine(root, "four-pairs", "report.md"));
+        StringAssert.Contains(md, "fewer than 10 pairs is scored with one fold per pair");
+        StringAssert.Contains(md, "| four-pairs | 4 |");
+
+        var one = Path.Combine(root, "one-pair.bin");
+        new VerificationPairs(pairs.Take(1).ToList()).Write(one, protocol: 2);
+        var output = new StringWriter();
+        int code = EvaluateCommand.Run(new EvaluateSettings
+        {
+            ModelPath = onnx, DataPath = one, Protocol = EvaluationProtocol.Bin, OutputDirectory = Path.Combine(root, "one-pair"), InputSize = 32,
+        }, FaceFolder.Console(output), CancellationToken.None);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(output.ToString(), "one-pair.bin' holds 1 pair(s): the verification protocol needs at least 2 pairs");
+    }
+
+    [TestMethod]
     public void Evaluate_IjbLayout_AlignsAggregatesTemplatesAndScoresPairs()
     {
         var ijb = Path.Combine(root, "ijbb");

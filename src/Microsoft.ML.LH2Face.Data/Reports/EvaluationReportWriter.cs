@@ -75,11 +75,13 @@ public static class EvaluationReportWriter
         if (report.TenFold.Count > 0)
         {
             md.AppendLine("## 10-fold accuracy").AppendLine();
-            md.AppendLine("| set | accuracy (%) | threshold | VAL (%) | FAR (%) |");
-            md.AppendLine("|---|---:|---:|---:|---:|");
+            if (report.TenFold.Any(v => v.Value.FoldAccuracies.Count != 10))
+                md.AppendLine("A set with fewer than 10 pairs is scored with one fold per pair (the folds column); its figures are not comparable with 10-fold ones.").AppendLine();
+            md.AppendLine("| set | folds | accuracy (%) | threshold | VAL (%) | FAR (%) |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|");
             foreach (var (name, r) in report.TenFold)
             {
-                md.Append(Invariant, $"| {Escape(name)} | {Percent(r.AccuracyMean)} ± {Percent(r.AccuracyStd)} | {r.ThresholdMean:0.###} | ");
+                md.Append(Invariant, $"| {Escape(name)} | {r.FoldAccuracies.Count} | {Percent(r.AccuracyMean)} ± {Percent(r.AccuracyStd)} | {r.ThresholdMean:0.###} | ");
                 md.Append(Invariant, $"{Percent(r.ValMean)} ± {Percent(r.ValStd)} @FAR={r.ValTargetFar:0e0} | {Percent(r.FarMean)} |").AppendLine();
             }
             md.AppendLine();
@@ -165,6 +167,7 @@ public static class EvaluationReportWriter
             tenFold.Add(new JsonObject
             {
                 ["name"] = name,
+                ["folds"] = r.FoldAccuracies.Count,
                 ["accuracyMean"] = Num(r.AccuracyMean),
                 ["accuracyStd"] = Num(r.AccuracyStd),
                 ["foldAccuracies"] = new JsonArray(r.FoldAccuracies.Select(Num).ToArray()),

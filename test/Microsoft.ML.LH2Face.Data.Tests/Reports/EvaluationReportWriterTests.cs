@@ -36,7 +36,7 @@ public sealed class EvaluationReportWriterTests
             StringAssert.Contains(md, "# Test | report");
             StringAssert.Contains(md, "| IJB-B | 3 | 3 | 33.33 | 66.67 | 0.9 | 33.33* | 33.33* | 33.33* | 33.33* | 33.33* | 33.33* |");
             StringAssert.Contains(md, "| Synth / HQ |");
-            StringAssert.Contains(md, "| LFW | 100.00 ± 0.00 | 0.51 | 100.00 ± 0.00 @FAR=1e-3 | 100.00 |");
+            StringAssert.Contains(md, "| LFW | 10 | 100.00 ± 0.00 | 0.51 | 100.00 ± 0.00 @FAR=1e-3 | 100.00 |");
             StringAssert.Contains(md, "| IJB-C 1:N | 2 | 1 | 100.00 | 100.00 |");
             StringAssert.Contains(md, "![ROC](report-roc.png)");
 
