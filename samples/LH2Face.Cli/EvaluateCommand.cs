@@ -21,19 +21,46 @@ public static class EvaluateCommand
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(console);
+        // A failed or cancelled run leaves no --out folder behind that it created itself.
+        bool outputExisted = string.IsNullOrWhiteSpace(settings.OutputDirectory) || Directory.Exists(settings.OutputDirectory);
         try
         {
             return RunCore(settings, console, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            RemoveCreatedOutput(settings, outputExisted);
             console.MarkupLine("[yellow]Evaluation cancelled; no report written.[/]");
             return TrainCommand.CancelledExitCode;
         }
         catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
+            RemoveCreatedOutput(settings, outputExisted);
             return Errors.Print(console, e);
         }
+    }
+
+    private static void RemoveCreatedOutput(EvaluateSettings s, bool existed)
+    {
+        try
+        {
+            if (!existed && Directory.Exists(s.OutputDirectory))
+                Directory.Delete(s.OutputDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: the error being reported matters more.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Creates the --out folder: only once there is something to write, so a run that fails earlier leaves nothing.</summary>
+    private static string Output(EvaluateSettings s, string file)
+    {
+        Directory.CreateDirectory(s.OutputDirectory);
+        return Path.Combine(s.OutputDirectory, file);
     }
 
     private static int RunCore(EvaluateSettings s, IAnsiConsole console, CancellationToken cancellationToken)
@@ -42,7 +69,7 @@ public static class EvaluateCommand
             throw new CliException($"Model file '{s.ModelPath}' does not exist.");
         if (s.Protocol != EvaluationProtocol.SynthFace && !File.Exists(s.DataPath) && !Directory.Exists(s.DataPath))
             throw new CliException($"Data '{s.DataPath}' does not exist.");
-        Directory.CreateDirectory(s.OutputDirectory);
+        OutputFile.CheckFolderWritable(s.OutputDirectory, "--out");
         using var embedder = CreateEmbedder(s);
         var report = new EvaluationReport($"{Path.GetFileName(s.ModelPath)} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.DataPath))} ({s.Protocol})");
         switch (s.Protocol)
@@ -63,6 +90,7 @@ public static class EvaluateCommand
             default:
                 throw new CliException($"Unknown protocol '{s.Protocol}'.");
         }
+        Directory.CreateDirectory(s.OutputDirectory);
         var files = EvaluationReportWriter.Write(report, s.OutputDirectory);
         console.MarkupLine(Markup.Escape($"Report: {files.Markdown}"));
         console.MarkupLine(Markup.Escape($"Numbers: {files.Json}"));
@@ -223,7 +251,7 @@ public static class EvaluateCommand
             report.AddStrata($"SynthFace, {label}", StratifiedVerification.Evaluate(keep.Select(k => scores[k]).ToArray(), keep.Select(k => genuine[k]).ToArray(),
                 keep.Select(k => protocol.Pairs[k].Stratum.ToString()).ToList()));
         }
-        WritePairScores(Path.Combine(s.OutputDirectory, "pairs.csv"), protocol.Pairs, scores);
+        WritePairScores(Output(s, "pairs.csv"), protocol.Pairs, scores);
 
         // Template protocol: images of a template grouped by media, faceness 1 (IJB aggregation).
         var rows = protocol.Templates.SelectMany(t => t.Samples.Select((sample, k) => (Template: t.Id, Media: t.Media[k], Feature: features[index[(t.Identity, sample)]]))).ToList();

@@ -14,7 +14,48 @@ public static class OutputFile
         var dir = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(dir))
             throw new CliException($"Cannot write the {what} '{path}': folder '{dir}' does not exist.");
+        if (File.Exists(full) && IsReadOnly(full))
+            throw new CliException($"Cannot write the {what} '{path}': the file exists and is read-only; make it writable (chmod u+w) or choose another path.");
+        ProveWritable(dir, $"the {what} '{path}'");
         return full;
+    }
+
+    /// <summary>
+    /// Fails early when the folder <paramref name="folder"/> could not be written: it, or the nearest folder above it that
+    /// exists (where it would be created), must take a new file. Nothing is left behind.
+    /// </summary>
+    public static void CheckFolderWritable(string folder, string option)
+    {
+        if (string.IsNullOrWhiteSpace(folder))
+            throw new CliException($"{option} is empty: give the folder to write into.");
+        var full = Path.GetFullPath(folder);
+        if (File.Exists(full))
+            throw new CliException($"{option} '{folder}' is a file; give a folder.");
+        var existing = full;
+        while (!Directory.Exists(existing))
+            existing = Path.GetDirectoryName(existing) ?? throw new CliException($"{option} '{folder}': no part of the path exists.");
+        ProveWritable(existing, $"into {option} '{folder}'");
+    }
+
+    private static bool IsReadOnly(string file)
+        => OperatingSystem.IsWindows()
+            ? File.GetAttributes(file).HasFlag(FileAttributes.ReadOnly)
+            : (File.GetUnixFileMode(file) & UnixFileMode.UserWrite) == 0;
+
+    /// <summary>Creates and deletes a temporary file in <paramref name="dir"/>: permissions, read-only mounts and quotas show here, before any work.</summary>
+    private static void ProveWritable(string dir, string what)
+    {
+        var probe = Path.Combine(dir, $".lh2face-write-check.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new CliException($"Cannot write {what}: folder '{dir}' is not writable ({e.Message}); choose another path or fix its permissions.");
+        }
     }
 
     /// <summary>Calls <paramref name="write"/> with a temporary path next to <paramref name="path"/>, then moves it over <paramref name="path"/>.</summary>

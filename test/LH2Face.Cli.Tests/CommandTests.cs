@@ -187,6 +187,32 @@ public sealed class CommandTests
     }
 
     [TestMethod]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Train_ReadOnlyOutputFile_FailsBeforeTrainingAndKeepsTheFile()
+    {
+        var data = Path.Combine(root, "faces");
+        FaceFolder.Write(data, identities: 2, samples: 2, size: 20);
+        var model = Path.Combine(root, "model.zip");
+        File.WriteAllText(model, "an earlier model");
+        File.SetUnixFileMode(model, UnixFileMode.UserRead | UnixFileMode.GroupRead);
+        try
+        {
+            var progress = new StringWriter();
+            int code = TrainCommand.Run(Settings(data), FaceFolder.Console(progress), CancellationToken.None);
+            var output = progress.ToString();
+            Assert.AreEqual(1, code, output);
+            StringAssert.StartsWith(output, "Error: Cannot write the model '" + model + "': the file exists and is read-only");
+            Assert.AreEqual(1, output.TrimEnd().Split('\n').Length, "one line, printed before any training: " + output);
+            Assert.AreEqual("an earlier model", File.ReadAllText(model));
+            CollectionAssert.AreEquivalent(new[] { model }, Directory.GetFiles(root), "no temporary file is left beside it");
+        }
+        finally
+        {
+            File.SetUnixFileMode(model, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    [TestMethod]
     public void Train_Cancelled_ExitsWithMessage()
     {
         var data = Path.Combine(root, "faces");

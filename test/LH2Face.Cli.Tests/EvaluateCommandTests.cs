@@ -107,6 +107,7 @@ public sealed class EvaluateCommandTests
         }, FaceFolder.Console(output), CancellationToken.None);
         Assert.AreEqual(1, code);
         StringAssert.Contains(output.ToString(), "one-pair.bin' holds 1 pair(s): the verification protocol needs at least 2 pairs");
+        Assert.IsFalse(Directory.Exists(Path.Combine(root, "one-pair")), "a failed evaluate leaves no --out folder it created");
     }
 
     [TestMethod]
