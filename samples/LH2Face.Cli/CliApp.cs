@@ -32,7 +32,7 @@ public static class CliApp
         var epochs = new Option<int>("--epochs") { Description = "Passes over the data.", DefaultValueFactory = _ => d.Epochs };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => d.BatchSize };
         var lr = new Option<float>("--lr") { Description = "Peak learning rate (SGD).", DefaultValueFactory = _ => d.LearningRate };
-        var preset = new Option<LH2FaceLossPreset>("--preset") { Description = "Loss method as published: LH2Face (vMF head, uncertainty-aware margin, proxy losses), ArcFace, CosFace, AdaFace or MagFace (the baselines without proxy losses).", DefaultValueFactory = _ => d.Preset };
+        var preset = new Option<LH2FaceLossPreset>("--preset") { Description = "Loss: LH2Face (the defaults: vMF head with kappa as the logit scale, quality-aware angular margin, kappa ranking), LH2FaceLiteral (METHOD.md read literally, with the proxy losses), or the baselines ArcFace, CosFace, AdaFace, MagFace, Softmax.", DefaultValueFactory = _ => d.Preset };
         var head = new Option<LH2FaceHead?>("--head") { Description = "Use this head instead of the preset's, keeping the preset's other loss settings." };
         var device = new Option<LH2FaceDevice>("--device") { Description = "Where to train.", DefaultValueFactory = _ => d.Device };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, data order and augmentation.", DefaultValueFactory = _ => d.Seed };
@@ -45,11 +45,12 @@ public static class CliApp
         var montage = new Option<string?>("--montage") { Description = "With --renderer: PNG montage to write (input | reconstruction | canonical | depth). Default: beside --out, model.zip -> model.montage.png." };
         var rendererLr = new Option<float>("--renderer-lr") { Description = "Peak learning rate of the renderer's own parameters (Adam, same schedule as --lr).", DefaultValueFactory = _ => d.RendererLearningRate };
         var rendererFov = new Option<float>("--renderer-fov") { Description = "Renderer camera field of view in degrees: sets how deep the face is against its width (smaller = deeper).", DefaultValueFactory = _ => d.RendererFieldOfView };
+        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out images that do not decode completely (truncated, empty, not an image) and report how many, instead of stopping at the first." };
         var logFile = new Option<string?>("--log") { Description = "Also write the trainer's log (settings, loss configuration, each epoch's loss terms) to this text file as training goes." };
 
         var command = new Command("train", "Train a face-embedding model on an identity folder and save it as an ML.NET model zip.")
         {
-            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, rendererLr, rendererFov, montage, logFile,
+            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, rendererLr, rendererFov, montage, logFile, skipCorrupt,
         };
         command.SetAction(r => TrainCommand.Run(new TrainSettings
         {
@@ -75,6 +76,7 @@ public static class CliApp
             RendererFieldOfView = r.GetValue(rendererFov),
             MontagePath = r.GetValue(montage),
             LogPath = r.GetValue(logFile),
+            SkipCorrupt = r.GetValue(skipCorrupt),
         }, console, cancellationToken));
         return command;
     }
@@ -84,12 +86,14 @@ public static class CliApp
         var model = new Option<string>("--model") { Description = "Model zip written by 'lh2face train'.", Required = true };
         var images = new Option<string>("--images") { Description = "An image file, or a folder searched recursively for .png/.jpg/.jpeg.", Required = true };
         var output = new Option<string>("--out") { Description = "CSV to write: path,quality,e0,e1,...", Required = true };
-        var command = new Command("embed", "Embed images with a trained model and write the embeddings as CSV.") { model, images, output };
+        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out images that do not decode completely and report how many, instead of stopping at the first." };
+        var command = new Command("embed", "Embed images with a trained model and write the embeddings as CSV.") { model, images, output, skipCorrupt };
         command.SetAction(r => EmbedCommand.Run(new EmbedSettings
         {
             ModelPath = r.GetValue(model)!,
             ImagesPath = r.GetValue(images)!,
             OutputPath = r.GetValue(output)!,
+            SkipCorrupt = r.GetValue(skipCorrupt),
         }, console, cancellationToken));
         return command;
     }
@@ -106,9 +110,10 @@ public static class CliApp
         var std = new Option<float>("--std") { Description = "ONNX models: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f };
         var bgr = new Option<bool>("--bgr") { Description = "ONNX models: feed BGR instead of RGB." };
         var maxImages = new Option<int>("--max-images") { Description = "Folder protocol: at most this many images.", DefaultValueFactory = _ => 2000 };
+        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out images (Folder) or pairs (Bin) that do not decode completely and report how many, instead of stopping at the first." };
         var command = new Command("evaluate", "Run a verification or identification protocol on a model and write a report (markdown, JSON, plots).")
         {
-            model, data, protocol, output, noFlip, inputSize, mean, std, bgr, maxImages,
+            model, data, protocol, output, noFlip, inputSize, mean, std, bgr, maxImages, skipCorrupt,
         };
         command.SetAction(r => EvaluateCommand.Run(new EvaluateSettings
         {
@@ -122,6 +127,7 @@ public static class CliApp
             Std = r.GetValue(std),
             Bgr = r.GetValue(bgr),
             MaxImages = r.GetValue(maxImages),
+            SkipCorrupt = r.GetValue(skipCorrupt),
         }, console, cancellationToken));
         return command;
     }

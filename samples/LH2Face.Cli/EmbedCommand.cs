@@ -49,7 +49,9 @@ public static class EmbedCommand
         if (!File.Exists(s.ModelPath))
             throw new CliException($"Model file '{s.ModelPath}' does not exist.");
         var csvPath = OutputFile.CheckWritable(s.OutputPath, "CSV");
-        var images = ImageFiles.FindImages(s.ImagesPath);
+        var images = ImageFiles.KeepDecodable(ImageFiles.FindImages(s.ImagesPath), p => p, s.SkipCorrupt, console);
+        if (images.Count == 0)
+            throw new CliException($"No image under '{s.ImagesPath}' decodes completely; nothing to embed.");
         // Paths in the CSV: relative to the folder given, or as given for a single file.
         var root = Directory.Exists(s.ImagesPath) ? Path.GetFullPath(s.ImagesPath) : null;
 

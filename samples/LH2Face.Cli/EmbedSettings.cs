@@ -11,4 +11,7 @@ public sealed record EmbedSettings
 
     /// <summary>CSV to write: path,quality,e0,e1,...</summary>
     public required string OutputPath { get; init; }
+
+    /// <summary>Leave out (and count) images that do not decode completely instead of stopping with an error naming the first.</summary>
+    public bool SkipCorrupt { get; init; }
 }

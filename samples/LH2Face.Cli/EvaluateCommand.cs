@@ -148,9 +148,36 @@ public static class EvaluateCommand
         return features;
     }
 
+    /// <summary>The pairs whose two images decode completely: a damaged one is an error naming the pair, or left out with --skip-corrupt.</summary>
+    private static VerificationPairs KeepDecodablePairs(VerificationPairs pairs, EvaluateSettings s, IAnsiConsole console)
+    {
+        var kept = new List<VerificationPair>(pairs.Count);
+        int dropped = 0;
+        string? first = null;
+        for (int k = 0; k < pairs.Count; k++)
+        {
+            var pair = pairs.Pairs[k];
+            var problem = ImageCheck.Problem(pair.ImageA) is { } a ? $"pair {k} (0-based), its first image: {a}"
+                : ImageCheck.Problem(pair.ImageB) is { } b ? $"pair {k} (0-based), its second image: {b}" : null;
+            if (problem is null)
+            {
+                kept.Add(pair);
+                continue;
+            }
+            if (!s.SkipCorrupt)
+                throw new CliException($"'{s.DataPath}': {problem}. Pass --skip-corrupt to leave such pairs out.");
+            dropped++;
+            first ??= problem;
+        }
+        if (dropped == 0)
+            return pairs;
+        console.MarkupLine($"[yellow]Skipped {dropped} pair(s) with an image that does not decode completely (--skip-corrupt)[/]: {Markup.Escape($"first: {first}")}");
+        return new VerificationPairs(kept, Path.GetFileName(s.DataPath));
+    }
+
     private static void EvaluateBin(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)
     {
-        var pairs = VerificationPairs.Read(s.DataPath);
+        var pairs = KeepDecodablePairs(VerificationPairs.Read(s.DataPath), s, console);
         if (pairs.Count < 2)
             throw new CliException($"'{s.DataPath}' holds {pairs.Count} pair(s): the verification protocol needs at least 2 pairs (10 for its 10 folds).");
         // insightface's protocol is 10-fold; a set with fewer pairs gets one fold per pair (said in the report).
@@ -325,7 +352,7 @@ public static class EvaluateCommand
     private static void EvaluateFolder(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)
     {
         var folder = new ImageFolderReader(s.DataPath);
-        var entries = folder.Entries.Take(s.MaxImages).ToList();
+        var entries = ImageFiles.KeepDecodable(folder.Entries.Take(s.MaxImages).ToList(), e => e.Path, s.SkipCorrupt, console);
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{entries.Count} images of {entries.Select(e => e.LabelIndex).Distinct().Count()} identities in '{s.DataPath}'{(folder.Entries.Count > entries.Count ? $" (first {entries.Count} of {folder.Entries.Count})" : "")}.")));
         var features = EmbedAll(embedder, entries.Count, i => MLImage.CreateFromFile(entries[i].Path), s.FlipTest, console, "embedding images", cancellationToken);

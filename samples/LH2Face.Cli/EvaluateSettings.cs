@@ -56,4 +56,7 @@ public sealed record EvaluateSettings
 
     /// <summary>Folder protocol: use at most this many images (all pairs among them are scored).</summary>
     public int MaxImages { get; init; } = 2000;
+
+    /// <summary>Leave out (and count) images, or .bin pairs with an image, that do not decode completely instead of stopping with an error naming the first.</summary>
+    public bool SkipCorrupt { get; init; }
 }

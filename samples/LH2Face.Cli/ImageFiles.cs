@@ -1,3 +1,6 @@
+using Microsoft.ML.LH2Face.Data.Formats;
+using Spectre.Console;
+
 namespace LH2Face.Cli;
 
 /// <summary>Finds image files: a folder of identity sub-folders for training, any files for embedding.</summary>
@@ -42,6 +45,36 @@ public static class ImageFiles
         if (identities < 2)
             throw new CliException($"Data folder '{root}' has images of only {identities} identity; training needs at least 2 identity sub-folders with images.");
         return rows;
+    }
+
+    /// <summary>
+    /// Keeps the items whose image decodes completely (<see cref="ImageCheck"/>): the image loader would otherwise use a
+    /// truncated file with its missing part filled in. A damaged image stops the command with its path and what is wrong,
+    /// or, with <paramref name="skipCorrupt"/>, is left out and counted on the console.
+    /// </summary>
+    public static List<T> KeepDecodable<T>(IReadOnlyList<T> items, Func<T, string> path, bool skipCorrupt, IAnsiConsole console)
+    {
+        var kept = new List<T>(items.Count);
+        var bad = new List<(string Path, string Problem)>();
+        foreach (var item in items)
+        {
+            var file = path(item);
+            var problem = ImageCheck.Problem(file);
+            if (problem is null)
+            {
+                kept.Add(item);
+                continue;
+            }
+            if (!skipCorrupt)
+                throw new CliException($"Image '{file}' cannot be used: {problem}. Replace or remove it, or pass --skip-corrupt to leave such images out.");
+            bad.Add((file, problem));
+        }
+        if (bad.Count > 0)
+        {
+            console.MarkupLine($"[yellow]Skipped {bad.Count} image(s) that do not decode completely (--skip-corrupt)[/]: " +
+                Markup.Escape(string.Join("; ", bad.Take(3).Select(b => $"'{b.Path}': {b.Problem}")) + (bad.Count > 3 ? "; ..." : "")));
+        }
+        return kept;
     }
 
     /// <summary>One image file, or every image under a folder (recursively), sorted by ordinal path.</summary>

@@ -76,8 +76,10 @@ public static class TrainCommand
         if (s.ResumeFrom is not null && !Directory.Exists(s.ResumeFrom))
             throw new CliException($"Resume folder '{s.ResumeFrom}' does not exist.");
         var dataFolder = s.DataFolder ?? WriteSynthFaceTrainSet(modelPath, console);
-        var rows = ImageFiles.ReadIdentityFolder(dataFolder, out var skipped);
+        var rows = ImageFiles.KeepDecodable(ImageFiles.ReadIdentityFolder(dataFolder, out var skipped), r => r.Path, s.SkipCorrupt, console);
         int identities = rows.Select(r => r.Identity).Distinct(StringComparer.Ordinal).Count();
+        if (identities < 2)
+            throw new CliException($"Data folder '{dataFolder}' has decodable images of only {identities} identity; training needs at least 2.");
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{rows.Count} images of {identities} identities in '{dataFolder}'.")));
         if (skipped.Count > 0)

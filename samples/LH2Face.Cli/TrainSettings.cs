@@ -13,13 +13,16 @@ public sealed record TrainSettings
     /// <summary>ML.NET model zip to write.</summary>
     public required string OutputPath { get; init; }
 
+    /// <summary>Leave out (and count) images that do not decode completely instead of stopping with an error naming the first.</summary>
+    public bool SkipCorrupt { get; init; }
+
     public LH2FaceBackbone Backbone { get; init; } = LH2FaceBackbone.Compact;
     public int InputSize { get; init; } = Defaults.InputSize;
     public int EmbeddingSize { get; init; } = Defaults.EmbeddingSize;
     public int Epochs { get; init; } = Defaults.Epochs;
     public int BatchSize { get; init; } = Defaults.BatchSize;
     public float LearningRate { get; init; } = Defaults.LearningRate;
-    /// <summary>The loss method: head, margin, norm control and proxy terms as published (LH2Face, ArcFace, CosFace, AdaFace, MagFace).</summary>
+    /// <summary>The loss preset: LH2Face (the defaults), LH2FaceLiteral, or a baseline (ArcFace, CosFace, AdaFace, MagFace, Softmax).</summary>
     public LH2FaceLossPreset Preset { get; init; } = LH2FaceLossPreset.LH2Face;
 
     /// <summary>A head to use instead of the preset's (the preset's other loss settings stay); null: the preset's head.</summary>

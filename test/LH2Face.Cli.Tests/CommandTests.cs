@@ -213,6 +213,44 @@ public sealed class CommandTests
     }
 
     [TestMethod]
+    public void TrainAndEmbed_DamagedImages_FailNamingTheFileOrAreSkippedAndCounted()
+    {
+        var data = Path.Combine(root, "faces");
+        var images = FaceFolder.Write(data, identities: 3, samples: 4, size: 40);
+        var truncated = images[5];
+        var bytes = File.ReadAllBytes(truncated);
+        File.WriteAllBytes(truncated, bytes.AsSpan(0, bytes.Length * 4 / 10).ToArray());
+
+        var (code, output) = Train(data);
+        Assert.AreEqual(1, code, output);
+        StringAssert.StartsWith(output, $"Error: Image '{truncated}' cannot be used: its image data ends early (a truncated Png file");
+        StringAssert.Contains(output, "or pass --skip-corrupt to leave such images out.");
+        Assert.AreEqual(1, output.TrimEnd().Split('\n').Length, output);
+        Assert.IsFalse(File.Exists(Path.Combine(root, "model.zip")));
+
+        var trainOut = new StringWriter();
+        Assert.AreEqual(0, TrainCommand.Run(Settings(data) with { SkipCorrupt = true }, FaceFolder.Console(trainOut), CancellationToken.None), trainOut.ToString());
+        StringAssert.Contains(trainOut.ToString(), "Skipped 1 image(s) that do not decode completely (--skip-corrupt)");
+        StringAssert.Contains(trainOut.ToString(), "11 images of 3 identities");
+
+        // embed: an empty .png joins the truncated one.
+        var empty = Path.Combine(data, images[0].Split(Path.DirectorySeparatorChar)[^2], "empty.png");
+        File.WriteAllBytes(empty, []);
+        var csv = Path.Combine(root, "embeddings.csv");
+        var embedOut = new StringWriter();
+        var settings = new EmbedSettings { ModelPath = Path.Combine(root, "model.zip"), ImagesPath = data, OutputPath = csv };
+        Assert.AreEqual(1, EmbedCommand.Run(settings, FaceFolder.Console(embedOut), CancellationToken.None));
+        StringAssert.StartsWith(embedOut.ToString(), "Error: Image '");
+        StringAssert.Contains(embedOut.ToString(), "' cannot be used: ");
+        Assert.IsFalse(File.Exists(csv), "nothing written");
+        embedOut = new StringWriter();
+        Assert.AreEqual(0, EmbedCommand.Run(settings with { SkipCorrupt = true }, FaceFolder.Console(embedOut), CancellationToken.None), embedOut.ToString());
+        StringAssert.Contains(embedOut.ToString(), "Skipped 2 image(s)");
+        StringAssert.Contains(embedOut.ToString(), "the file is empty (0 bytes)");
+        Assert.AreEqual(1 + images.Count - 1, File.ReadAllLines(csv).Length, "a header and the 11 good images");
+    }
+
+    [TestMethod]
     public void Train_Cancelled_ExitsWithMessage()
     {
         var data = Path.Combine(root, "faces");
