@@ -99,6 +99,23 @@ public static class EvaluateCommand
 
     private static IFaceEmbedder CreateEmbedder(EvaluateSettings s)
     {
+        try
+        {
+            return CreateEmbedderCore(s);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or CliException))
+        {
+            // ONNX Runtime, the zip reader and ML.NET's loader each fail their own way (OnnxRuntimeException,
+            // FormatException, InvalidDataException, TargetInvocationException around any of them): one line naming the file.
+            var inner = e;
+            while (inner is System.Reflection.TargetInvocationException { InnerException: { } next })
+                inner = next;
+            throw new CliException($"Cannot load model '{s.ModelPath}': {inner.Message.ReplaceLineEndings(" ").Trim()} Give a model.zip written by 'lh2face train' or an ONNX face model with a [N,3,S,S] input.");
+        }
+    }
+
+    private static IFaceEmbedder CreateEmbedderCore(EvaluateSettings s)
+    {
         if (string.Equals(Path.GetExtension(s.ModelPath), ".onnx", StringComparison.OrdinalIgnoreCase))
         {
             var options = new OnnxFaceEmbedderOptions

@@ -37,7 +37,7 @@ public static class TrainCommand
                 : $" Checkpoints written so far stay in '{Markup.Escape(settings.CheckpointDirectory)}'; continue with --resume."));
             return CancelledExitCode;
         }
-        catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             return Errors.Print(console, e);
         }

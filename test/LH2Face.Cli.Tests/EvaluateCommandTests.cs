@@ -162,6 +162,35 @@ public sealed class EvaluateCommandTests
     }
 
     [TestMethod]
+    [DataRow("not-onnx.onnx", DisplayName = "text file named .onnx")]
+    [DataRow("truncated.zip", DisplayName = "model.zip cut in half")]
+    public void Evaluate_DamagedModel_OneLineNamingTheFile(string name)
+    {
+        var path = Path.Combine(root, name);
+        if (name.EndsWith(".zip", StringComparison.Ordinal))
+        {
+            var bytes = File.ReadAllBytes(model);
+            File.WriteAllBytes(path, bytes.AsSpan(0, bytes.Length / 2).ToArray());
+        }
+        else
+        {
+            File.WriteAllText(path, "this is not an ONNX graph");
+        }
+        var output = new StringWriter();
+        int code = EvaluateCommand.Run(new EvaluateSettings
+        {
+            ModelPath = path, DataPath = data, Protocol = EvaluationProtocol.Folder, OutputDirectory = Path.Combine(root, "damaged-" + name), InputSize = 32,
+        }, FaceFolder.Console(output), CancellationToken.None);
+        var text = output.ToString();
+        Assert.AreEqual(1, code, text);
+        StringAssert.StartsWith(text, $"Error: Cannot load model '{path}': ");
+        StringAssert.Contains(text, "Give a model.zip written by 'lh2face train' or an ONNX face model");
+        Assert.AreEqual(1, text.TrimEnd().Split('\n').Length, text);
+        Assert.IsFalse(text.Contains("   at ", StringComparison.Ordinal), "no stack trace: " + text);
+        Assert.IsFalse(Directory.Exists(Path.Combine(root, "damaged-" + name)));
+    }
+
+    [TestMethod]
     public void Evaluate_MissingData_OneLineError()
     {
         var output = new StringWriter();

@@ -82,8 +82,18 @@ internal static class CheckpointStore
     public static CheckpointState ReadState(string checkpointDir)
     {
         var file = Path.Combine(checkpointDir, StateFile);
-        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(file), JsonOptions)
-            ?? throw new InvalidDataException($"Checkpoint state '{file}' is empty.");
+        CheckpointState? state;
+        try
+        {
+            state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(file), JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException(
+                $"Checkpoint state '{file}' is damaged ({e.Message}); resume from an earlier step-* folder of that checkpoint directory, or train from the start.", e);
+        }
+        if (state is null)
+            throw new InvalidDataException($"Checkpoint state '{file}' is empty; resume from an earlier step-* folder of that checkpoint directory, or train from the start.");
         if (state.FormatVersion != FormatVersion)
             throw new InvalidDataException($"Checkpoint '{file}' has format version {state.FormatVersion}; this library reads version {FormatVersion}.");
         return state;

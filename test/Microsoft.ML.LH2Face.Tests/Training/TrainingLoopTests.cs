@@ -148,6 +148,32 @@ public sealed class TrainingLoopTests
     }
 
     [TestMethod]
+    public void Fit_ResumeFromDamagedState_ThrowsNamingTheFile()
+    {
+        var data = KeyedPixels(4, 4, seed: 17);
+        var dir = Directory.CreateTempSubdirectory("lh2face-ckpt-").FullName;
+        try
+        {
+            var options = Options(epochs: 1);
+            options.CheckpointDirectory = dir;
+            using (Ml.Transforms.LH2Face(options).Fit(data)) { }
+            var state = Directory.GetFiles(dir, "state.json", SearchOption.AllDirectories).Single();
+            var text = File.ReadAllText(state);
+            File.WriteAllText(state, text[..(text.Length / 2)]);
+
+            var resumed = Options(epochs: 2);
+            resumed.ResumeFrom = dir;
+            var e = Assert.ThrowsExactly<InvalidDataException>(() => Ml.Transforms.LH2Face(resumed).Fit(data));
+            StringAssert.StartsWith(e.Message, $"Checkpoint state '{state}' is damaged (");
+            StringAssert.EndsWith(e.Message, "resume from an earlier step-* folder of that checkpoint directory, or train from the start.");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
     [DataRow(1e6f, DisplayName = "lr 1e6")]
     [DataRow(1e30f, DisplayName = "lr 1e30")]
     public void Fit_LastUpdateOverflows_ThrowsInsteadOfReturningANaNModel(float learningRate)
