@@ -90,8 +90,7 @@ public static class EvaluateCommand
             default:
                 throw new CliException($"Unknown protocol '{s.Protocol}'.");
         }
-        Directory.CreateDirectory(s.OutputDirectory);
-        var files = EvaluationReportWriter.Write(report, s.OutputDirectory);
+        var files = EvaluationReportWriter.Write(report, s.OutputDirectory); // creates --out
         console.MarkupLine(Markup.Escape($"Report: {files.Markdown}"));
         console.MarkupLine(Markup.Escape($"Numbers: {files.Json}"));
         return 0;

@@ -268,7 +268,9 @@ public sealed partial class LH2FaceTrainer
                     MarginFunction = defaults.MarginFunction;
                     MarginCoefficient = defaults.MarginCoefficient;
                     KappaRankingWeight = defaults.KappaRankingWeight;
-                    ProxyPositiveSampleWeight = ProxyNegativeSampleWeight = ProxyProxyWeight = 0f;
+                    ProxyPositiveSampleWeight = defaults.ProxyPositiveSampleWeight;
+                    ProxyNegativeSampleWeight = defaults.ProxyNegativeSampleWeight;
+                    ProxyProxyWeight = defaults.ProxyProxyWeight;
                     break;
                 case LH2FaceLossPreset.LH2FaceLiteral:
                     Head = LH2FaceHead.LH2Face;

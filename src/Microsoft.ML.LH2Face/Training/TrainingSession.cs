@@ -130,8 +130,7 @@ internal sealed class TrainingSession
                 if (!float.IsFinite(loss))
                 {
                     throw new InvalidOperationException(
-                        $"Training diverged at epoch {batch.Epoch}, step {step + 1}: the loss is {loss}. Lower Options.LearningRate (now {lr:G3}), " +
-                        "add warm-up (WarmupEpochs) or keep GradientClipNorm on. No model was produced from this run; earlier checkpoints are intact.");
+                        $"Training diverged at epoch {batch.Epoch}, step {step + 1}: the loss is {loss}. {DivergenceAdvice(lr)}");
                 }
                 step++;
                 epochLossSum += loss;
@@ -204,9 +203,10 @@ internal sealed class TrainingSession
         }
         // The loss is checked before each update; the weights after the last one are checked here, so a final
         // update that overflowed never becomes a model whose every embedding is NaN.
-        RequireFiniteWeights(network, step, schedule.At(Math.Max(0, step - 1)));
+        double lastRate = schedule.At(Math.Max(0, step - 1));
+        RequireFiniteWeights(network, step, lastRate);
         network.eval();
-        RequireFiniteOutputs(network, step, schedule.At(Math.Max(0, step - 1)));
+        RequireFiniteOutputs(network, step, lastRate);
         int brokenPauses = CollectorPause.BrokenRegions - brokenPausesBefore;
         if (brokenPauses > 0)
             log($"{brokenPauses} training step(s) allocated more than {CollectorPause.Budget >> 20} MB of managed memory, so a garbage collection ran while TorchSharp native code could be in flight (see CollectorPause).");
@@ -218,6 +218,10 @@ internal sealed class TrainingSession
         return new TrainingResult(network, summary);
     }
 
+    /// <summary>What to do about a diverged run, the same for every way divergence shows.</summary>
+    private static string DivergenceAdvice(double lr)
+        => $"Lower Options.LearningRate (now {lr:G3}), add warm-up (WarmupEpochs) or keep GradientClipNorm on. No model was produced from this run; earlier checkpoints are intact.";
+
     /// <summary>Throws when a parameter or buffer of the network holds NaN or infinity, naming the first one.</summary>
     private static void RequireFiniteWeights(FaceNetwork network, long step, double lr)
     {
@@ -228,8 +232,7 @@ internal sealed class TrainingSession
             if (tensor.is_floating_point() && !tensor.isfinite().all().item<bool>())
             {
                 throw new InvalidOperationException(
-                    $"Training diverged at step {step}: the weights '{name}' hold NaN or infinity after the update although the loss before it was finite. " +
-                    $"Lower Options.LearningRate (now {lr:G3}), add warm-up (WarmupEpochs) or keep GradientClipNorm on. No model was produced from this run; earlier checkpoints are intact.");
+                    $"Training diverged at step {step}: the weights '{name}' hold NaN or infinity after the update although the loss before it was finite. {DivergenceAdvice(lr)}");
             }
         }
     }
@@ -251,8 +254,7 @@ internal sealed class TrainingSession
         if (!finite)
         {
             throw new InvalidOperationException(
-                $"Training diverged at step {step}: the trained network gives NaN or infinite embeddings for training images although every loss was finite. " +
-                $"Lower Options.LearningRate (now {lr:G3}), add warm-up (WarmupEpochs) or keep GradientClipNorm on. No model was produced from this run; earlier checkpoints are intact.");
+                $"Training diverged at step {step}: the trained network gives NaN or infinite embeddings for training images although every loss was finite. {DivergenceAdvice(lr)}");
         }
     }
 
