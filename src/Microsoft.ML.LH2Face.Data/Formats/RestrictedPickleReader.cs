@@ -7,7 +7,8 @@ namespace Microsoft.ML.LH2Face.Data.Formats;
 /// <summary>
 /// A pickle reader that builds data only: lists (List&lt;object&gt;), tuples (object[]), bytes (byte[]), str
 /// (string), bool and int (long). It accepts the opcodes that plain nested containers of these need and exactly
-/// one call: _codecs.encode(str, 'latin1'), which is how Python 3 writes bytes at protocol 2. Every other
+/// two calls: _codecs.encode(str, 'latin1'), which is how Python 3 writes bytes at protocols 0 to 2, and
+/// __builtin__.bytes(), its empty bytes. Protocols 0 and 1 (text memo, UNICODE lines) are read like 2 to 5. Every other
 /// global, call or object-building opcode is refused, because unpickling those can run arbitrary code.
 /// Written by hand: no .NET library reads pickles with such a whitelist.
 /// </summary>
@@ -47,10 +48,16 @@ internal sealed class RestrictedPickleReader
         _length = stream.CanSeek ? stream.Length - stream.Position : null;
     }
 
-    /// <summary>The marker object standing for the one allowed global, _codecs.encode.</summary>
+    /// <summary>The marker object standing for the allowed global _codecs.encode.</summary>
     private sealed class CodecsEncode
     {
         public static readonly CodecsEncode Instance = new();
+    }
+
+    /// <summary>The marker object standing for the allowed global __builtin__.bytes (builtins.bytes), called with no argument.</summary>
+    private sealed class BytesType
+    {
+        public static readonly BytesType Instance = new();
     }
 
     /// <summary>Reads one pickle from <paramref name="stream"/>; <paramref name="name"/> (the file) appears in errors.</summary>
@@ -167,19 +174,39 @@ internal sealed class RestrictedPickleReader
                 case 0x6a: // LONG_BINGET
                     Recall(BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4, "a memo index")), at);
                     break;
-                case 0x63: // GLOBAL: only _codecs.encode
-                    string module = ReadLine(at), global = ReadLine(at);
-                    if (module != "_codecs" || global != "encode")
-                    {
-                        throw Refuse(at, op, $" naming '{module}.{global}'");
-                    }
-                    _stack.Add(CodecsEncode.Instance);
+                case 0x70: // PUT (protocols 0, 1): decimal memo index on a text line
+                    Memoize(ReadDecimal(at, op), at);
                     break;
-                case 0x52: // REDUCE: only _codecs.encode(str, 'latin1')
+                case 0x67: // GET (protocols 0, 1)
+                    Recall(ReadDecimal(at, op), at);
+                    break;
+                case 0x56: // UNICODE (protocol 0): raw-unicode-escape text up to the end of the line
+                    _stack.Add(RawUnicodeEscape(ReadLongLine(at), at));
+                    break;
+                case 0x4e: // NONE
+                    _stack.Add(None.Instance);
+                    break;
+                case 0x63: // GLOBAL: only _codecs.encode and __builtin__.bytes
+                    string module = ReadLine(at), global = ReadLine(at);
+                    _stack.Add((module, global) switch
+                    {
+                        ("_codecs", "encode") => CodecsEncode.Instance,
+                        ("__builtin__" or "builtins", "bytes") => BytesType.Instance,
+                        _ => throw Refuse(at, op, $" naming '{module}.{global}'"),
+                    });
+                    break;
+                case 0x52: // REDUCE: only _codecs.encode(str, 'latin1') and bytes()
                     RequireStack(at, op, 2);
+                    if (_stack[^2] is BytesType && _stack[^1] is object[] { Length: 0 })
+                    {
+                        Pop();
+                        Pop();
+                        _stack.Add(Array.Empty<byte>());
+                        break;
+                    }
                     if (_stack[^2] is not CodecsEncode || _stack[^1] is not object[] { Length: 2 } args || args[0] is not string latin || args[1] is not "latin1")
                     {
-                        throw Refuse(at, op, " (only _codecs.encode(str, 'latin1') is accepted)");
+                        throw Refuse(at, op, " (only _codecs.encode(str, 'latin1') and bytes() are accepted)");
                     }
                     Pop();
                     Pop();
@@ -190,7 +217,7 @@ internal sealed class RestrictedPickleReader
                     {
                         throw Error(at, $"STOP with {_stack.Count} values and {_marks.Count} open marks on the stack (expected one value)");
                     }
-                    if (_stack[0] is CodecsEncode)
+                    if (_stack[0] is CodecsEncode or BytesType)
                     {
                         throw Refuse(at, 0x63, " left uncalled");
                     }
@@ -198,6 +225,62 @@ internal sealed class RestrictedPickleReader
                 default:
                     throw Refuse(at, op, string.Empty);
             }
+        }
+    }
+
+    /// <summary>Python's None (a value of its own so that it never passes for a missing entry).</summary>
+    internal sealed class None
+    {
+        public static readonly None Instance = new();
+    }
+
+    private long ReadDecimal(long at, byte op)
+    {
+        var text = ReadLine(at);
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long index)
+            ? index
+            : throw Error(at, $"{OpcodeNames[op]} holds \"{text}\", not a memo index");
+    }
+
+    /// <summary>
+    /// Decodes Python's raw-unicode-escape, as pickle protocol 0 writes str: every byte is the latin-1 character,
+    /// except \uXXXX and \UXXXXXXXX (pickle escapes backslash, NUL, CR, LF and 0x1a that way).
+    /// </summary>
+    private string RawUnicodeEscape(byte[] line, long at)
+    {
+        var text = new StringBuilder(line.Length);
+        for (int i = 0; i < line.Length; i++)
+        {
+            int digits = line[i] == (byte)'\\' && i + 1 < line.Length ? line[i + 1] switch { (byte)'u' => 4, (byte)'U' => 8, _ => 0 } : 0;
+            if (digits == 0)
+            {
+                text.Append((char)line[i]);
+                continue;
+            }
+            if (i + 2 + digits > line.Length
+                || !int.TryParse(Encoding.ASCII.GetString(line, i + 2, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code)
+                || code is < 0 or > 0x10ffff)
+            {
+                throw Error(at, $"UNICODE holds a malformed \\{(char)line[i + 1]} escape at character {i}");
+            }
+            text.Append(char.ConvertFromUtf32(code));
+            i += 1 + digits;
+        }
+        return text.ToString();
+    }
+
+    /// <summary>A text line of any length (UNICODE carries whole images), without its newline.</summary>
+    private byte[] ReadLongLine(long at)
+    {
+        var line = new MemoryStream();
+        while (true)
+        {
+            byte b = ReadByte("a text line");
+            if (b == (byte)'\n')
+            {
+                return line.ToArray();
+            }
+            line.WriteByte(b);
         }
     }
 

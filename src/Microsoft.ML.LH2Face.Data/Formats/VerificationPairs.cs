@@ -103,6 +103,7 @@ public sealed class VerificationPairs
         string => "a str",
         bool => "a bool",
         long => "an int",
+        RestrictedPickleReader.None => "None",
         _ => value.GetType().Name,
     };
 }

@@ -76,6 +76,52 @@ public sealed class VerificationPairsTests
     }
 
     [TestMethod]
+    public void Read_Protocol0AsPython3WritesIt_GivesLatin1BytesWithEscapes()
+    {
+        using var temp = new TempFolder();
+        // pickle.dumps(([b'ab\\c\n\x00\xff\r\x1a\xe9', b'\\u0041'], [True]), protocol=0) from Python 3.11: text memo
+        // (PUT/GET), str as UNICODE lines in raw-unicode-escape (backslash, LF, NUL, CR and 0x1a escaped), INT "01".
+        var pickle = Convert.FromHexString(
+            "28286c70300a635f636f646563730a656e636f64650a70310a285661625c7530303563635c75303030615c7530303030ff5c7530303064"
+            + "5c7530303161e90a70320a566c6174696e310a70330a7470340a5270350a6167310a28565c753030356375303034310a70360a67330a74"
+            + "70370a5270380a61286c70390a4930310a61747031300a2e");
+        var pairs = ReadBytes(temp, pickle);
+        Assert.AreEqual(1, pairs.Count);
+        CollectionAssert.AreEqual(new byte[] { (byte)'a', (byte)'b', (byte)'\\', (byte)'c', 10, 0, 0xff, 13, 0x1a, 0xe9 }, pairs.Pairs[0].ImageA);
+        CollectionAssert.AreEqual("\\u0041"u8.ToArray(), pairs.Pairs[0].ImageB);
+        Assert.IsTrue(pairs.Pairs[0].IsSame);
+    }
+
+    [TestMethod]
+    public void Read_Protocol1AsPython3WritesIt_GivesBytesAndEmptyBytes()
+    {
+        using var temp = new TempFolder();
+        // pickle.dumps(([b'ab\xff', b''], [False]), protocol=1) from Python 3.11: empty bytes as __builtin__.bytes().
+        var pickle = Convert.FromHexString(
+            "285d710028635f636f646563730a656e636f64650a71012858040000006162c3bf710258060000006c6174696e3171037471045271"
+            + "05635f5f6275696c74696e5f5f0a62797465730a710629527107655d71084930300a617471092e");
+        var pairs = ReadBytes(temp, pickle);
+        Assert.AreEqual(1, pairs.Count);
+        CollectionAssert.AreEqual(new byte[] { (byte)'a', (byte)'b', 0xff }, pairs.Pairs[0].ImageA);
+        Assert.AreEqual(0, pairs.Pairs[0].ImageB.Length);
+        Assert.IsFalse(pairs.Pairs[0].IsSame);
+    }
+
+    [TestMethod]
+    public void Read_Protocol0MalformedEscapeOrBuiltinsWithArguments_Refused()
+    {
+        using var temp = new TempFolder();
+        var badEscape = new Bytes().U8('(', 'l').Ascii("p0\nV\\u00zz\np1\na(lp2\nI01\natp3\n.").ToArray();
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => ReadBytes(temp, badEscape, "escape.bin"));
+        StringAssert.Contains(e.Message, "escape.bin");
+        StringAssert.Contains(e.Message, "malformed \\u escape");
+        // bytes(...) with an argument could build anything from an iterable: only bytes() is read.
+        var bytesCall = new Bytes().U8('c').Ascii("__builtin__\nbytes\n").U8('(', 'I').Ascii("3\n").U8('t', 'R', '.').ToArray();
+        e = Assert.ThrowsExactly<InvalidDataException>(() => ReadBytes(temp, bytesCall, "call.bin"));
+        StringAssert.Contains(e.Message, "refuses opcode REDUCE");
+    }
+
+    [TestMethod]
     public void Read_GlobalOsSystem_RefusedWithOpcodeAndOffset()
     {
         using var temp = new TempFolder();
@@ -93,7 +139,7 @@ public sealed class VerificationPairsTests
         Assert.Contains("refuses opcode STACK_GLOBAL (0x93) at offset 14", Assert.ThrowsExactly<InvalidDataException>(() => ReadBytes(temp, stackGlobal)).Message);
 
         var utf8 = new Bytes().U8(0x80, 2).U8('c').Ascii("_codecs\nencode\n").U8('X').I32(1).Ascii("a").U8('X').I32(5).Ascii("utf-8").U8(0x86, 'R', '.').ToArray();
-        Assert.Contains("refuses opcode REDUCE (0x52) (only _codecs.encode(str, 'latin1') is accepted) at offset 35", Assert.ThrowsExactly<InvalidDataException>(() => ReadBytes(temp, utf8)).Message);
+        Assert.Contains("refuses opcode REDUCE (0x52) (only _codecs.encode(str, 'latin1') and bytes() are accepted) at offset 35", Assert.ThrowsExactly<InvalidDataException>(() => ReadBytes(temp, utf8)).Message);
 
         var build = new Bytes().U8(0x80, 2, ']', ']', 'b', '.').ToArray();
         Assert.Contains("refuses opcode BUILD (0x62) at offset 4", Assert.ThrowsExactly<InvalidDataException>(() => ReadBytes(temp, build)).Message);
