@@ -7,21 +7,53 @@ namespace LH2Face.Cli;
 /// <summary>The command line of <c>lh2face</c>: parses arguments into settings and runs the commands.</summary>
 public static class CliApp
 {
-    public static RootCommand Create(IAnsiConsole console, CancellationToken cancellationToken)
+    /// <summary>The command tree; results and progress go to <paramref name="console"/>, errors to <paramref name="errorConsole"/>.</summary>
+    public static RootCommand Create(IAnsiConsole console, IAnsiConsole errorConsole, CancellationToken cancellationToken)
     {
         var root = new RootCommand("Train LH2Face face-embedding models (TorchSharp) and embed images with them (ONNX in ML.NET).");
-        root.Subcommands.Add(Train(console, cancellationToken));
-        root.Subcommands.Add(Embed(console, cancellationToken));
-        root.Subcommands.Add(Evaluate(console, cancellationToken));
-        root.Subcommands.Add(Generate(console));
+        var verbose = new Option<bool>("--verbose") { Description = "On an error, also print the .NET stack trace (for bug reports).", Recursive = true };
+        root.Options.Add(verbose);
+        CliErrors Errors(ParseResult r) => new(errorConsole, r.GetValue(verbose));
+        root.Subcommands.Add(Train(console, Errors, cancellationToken));
+        root.Subcommands.Add(Embed(console, Errors, cancellationToken));
+        root.Subcommands.Add(Evaluate(console, Errors, cancellationToken));
+        root.Subcommands.Add(Generate(console, Errors));
         return root;
     }
 
-    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
+    /// <summary>Parses and runs <paramref name="args"/> with errors on the same console; returns the exit code.</summary>
     public static int Run(string[] args, IAnsiConsole console, CancellationToken cancellationToken)
-        => Create(console, cancellationToken).Parse(args).Invoke();
+        => Run(args, console, console, cancellationToken);
 
-    private static Command Train(IAnsiConsole console, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>; returns the exit code (<see cref="ExitCodes"/>). A command line that does
+    /// not parse gives one line per problem on <paramref name="errorConsole"/> and <see cref="ExitCodes.Usage"/>; nothing
+    /// escapes as a stack trace.
+    /// </summary>
+    public static int Run(string[] args, IAnsiConsole console, IAnsiConsole errorConsole, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var parse = Create(console, errorConsole, cancellationToken).Parse(args);
+        var errors = new CliErrors(errorConsole, args.Contains("--verbose"));
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+                errors.Line("[red]Error:[/] " + Markup.Escape(error.Message.ReplaceLineEndings(" ")));
+            var command = parse.CommandResult.Command is RootCommand ? "" : parse.CommandResult.Command.Name + " ";
+            errors.Line(Markup.Escape($"Run 'lh2face {command}--help' for the commands and options."));
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            return errors.Print(e);
+        }
+    }
+
+    private static Command Train(IAnsiConsole console, Func<ParseResult, CliErrors> errors, CancellationToken cancellationToken)
     {
         var d = new TrainSettings { DataFolder = "", OutputPath = "" };
         var data = new Option<string?>("--data") { Description = "Image folder: <data>/<identity>/*.png|jpg|jpeg (the identity is the sub-folder name). Omitted: the SynthFace small train set is written beside --out and used." };
@@ -77,11 +109,11 @@ public static class CliApp
             MontagePath = r.GetValue(montage),
             LogPath = r.GetValue(logFile),
             SkipCorrupt = r.GetValue(skipCorrupt),
-        }, console, cancellationToken));
+        }, console, cancellationToken, errors(r)));
         return command;
     }
 
-    private static Command Embed(IAnsiConsole console, CancellationToken cancellationToken)
+    private static Command Embed(IAnsiConsole console, Func<ParseResult, CliErrors> errors, CancellationToken cancellationToken)
     {
         var model = new Option<string>("--model") { Description = "Model zip written by 'lh2face train'.", Required = true };
         var images = new Option<string>("--images") { Description = "An image file, or a folder searched recursively for .png/.jpg/.jpeg.", Required = true };
@@ -94,11 +126,11 @@ public static class CliApp
             ImagesPath = r.GetValue(images)!,
             OutputPath = r.GetValue(output)!,
             SkipCorrupt = r.GetValue(skipCorrupt),
-        }, console, cancellationToken));
+        }, console, cancellationToken, errors(r)));
         return command;
     }
 
-    private static Command Evaluate(IAnsiConsole console, CancellationToken cancellationToken)
+    private static Command Evaluate(IAnsiConsole console, Func<ParseResult, CliErrors> errors, CancellationToken cancellationToken)
     {
         var model = new Option<string>("--model") { Description = "model.zip written by 'lh2face train', or any ONNX face model with [N,3,S,S] input.", Required = true };
         var data = new Option<string>("--data") { Description = "A verification .bin, an IJB-B/IJB-C root (meta/, loose_crop/), an identity folder, or the SynthFace preset (small, full, tiny).", Required = true };
@@ -128,11 +160,11 @@ public static class CliApp
             Bgr = r.GetValue(bgr),
             MaxImages = r.GetValue(maxImages),
             SkipCorrupt = r.GetValue(skipCorrupt),
-        }, console, cancellationToken));
+        }, console, cancellationToken, errors(r)));
         return command;
     }
 
-    private static Command Generate(IAnsiConsole console)
+    private static Command Generate(IAnsiConsole console, Func<ParseResult, CliErrors> errors)
     {
         var output = new Option<string>("--out") { Description = "Folder (Folder, RecordIo, Ijb) or file (Bin, Sheet) to write.", Required = true };
         var format = new Option<GenerateFormat>("--format") { Description = "Folder, RecordIo, Bin, Ijb or Sheet.", DefaultValueFactory = _ => GenerateFormat.Folder };
@@ -141,7 +173,7 @@ public static class CliApp
         {
             output, format, preset,
         };
-        command.SetAction(r => GenerateCommand.Run(r.GetValue(output)!, r.GetValue(format), r.GetValue(preset)!, console));
+        command.SetAction(r => GenerateCommand.Run(r.GetValue(output)!, r.GetValue(format), r.GetValue(preset)!, console, errors(r)));
         return command;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.ML;
+using Microsoft.ML.LH2Face;
 using Spectre.Console;
 
 namespace LH2Face.Cli;
@@ -17,11 +18,12 @@ public static class EmbedCommand
         public float[] Quality { get; set; } = [];
     }
 
-    /// <summary>Runs the command; returns the process exit code (0 ok, 1 error, 130 cancelled).</summary>
-    public static int Run(EmbedSettings settings, IAnsiConsole console, CancellationToken cancellationToken)
+    /// <summary>Runs the command; returns the process exit code (<see cref="ExitCodes"/>); errors go to <paramref name="errors"/> (default: <paramref name="console"/>).</summary>
+    public static int Run(EmbedSettings settings, IAnsiConsole console, CancellationToken cancellationToken, CliErrors? errors = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(console);
+        errors ??= new CliErrors(console);
         // ML.NET copies the model's ONNX graph under TempFilePath and does not always delete it.
         var tempDirectory = Path.Combine(Path.GetTempPath(), "lh2face-embed-" + Guid.NewGuid().ToString("N"));
         try
@@ -31,12 +33,12 @@ public static class EmbedCommand
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            console.MarkupLine("[yellow]Embedding cancelled; no CSV written.[/]");
-            return TrainCommand.CancelledExitCode;
+            errors.Line("[yellow]Embedding cancelled; no CSV written.[/]");
+            return ExitCodes.Cancelled;
         }
-        catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
-            return Errors.Print(console, e);
+            return errors.Print(e);
         }
         finally
         {
@@ -55,6 +57,7 @@ public static class EmbedCommand
         // Paths in the CSV: relative to the folder given, or as given for a single file.
         var root = Directory.Exists(s.ImagesPath) ? Path.GetFullPath(s.ImagesPath) : null;
 
+        LH2FaceModelFile.Verify(s.ModelPath); // zip CRCs and the graph's SHA-256: a damaged or edited model.zip is named, not scored
         var ml = new MLContext(seed: 0) { TempFilePath = tempDirectory };
         ITransformer model;
         DataViewSchema inputSchema;

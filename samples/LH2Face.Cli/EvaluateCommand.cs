@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML.Data;
+using Microsoft.ML.LH2Face;
 using Microsoft.ML.LH2Face.Data.Alignment;
 using Microsoft.ML.LH2Face.Data.Embedding;
 using Microsoft.ML.LH2Face.Data.Evaluation;
@@ -16,11 +17,12 @@ public static class EvaluateCommand
     /// <summary>Images decoded and embedded at a time, so memory stays bounded on large protocols.</summary>
     private const int Chunk = 256;
 
-    /// <summary>Runs the command; returns the process exit code (0 ok, 1 error, 130 cancelled).</summary>
-    public static int Run(EvaluateSettings settings, IAnsiConsole console, CancellationToken cancellationToken)
+    /// <summary>Runs the command; returns the process exit code (<see cref="ExitCodes"/>); errors go to <paramref name="errors"/> (default: <paramref name="console"/>).</summary>
+    public static int Run(EvaluateSettings settings, IAnsiConsole console, CancellationToken cancellationToken, CliErrors? errors = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(console);
+        errors ??= new CliErrors(console);
         // A failed or cancelled run leaves no --out folder behind that it created itself.
         bool outputExisted = string.IsNullOrWhiteSpace(settings.OutputDirectory) || Directory.Exists(settings.OutputDirectory);
         try
@@ -30,13 +32,13 @@ public static class EvaluateCommand
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             RemoveCreatedOutput(settings, outputExisted);
-            console.MarkupLine("[yellow]Evaluation cancelled; no report written.[/]");
-            return TrainCommand.CancelledExitCode;
+            errors.Line("[yellow]Evaluation cancelled; no report written.[/]");
+            return ExitCodes.Cancelled;
         }
-        catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e)
         {
             RemoveCreatedOutput(settings, outputExisted);
-            return Errors.Print(console, e);
+            return errors.Print(e);
         }
     }
 
@@ -70,6 +72,8 @@ public static class EvaluateCommand
         if (s.Protocol != EvaluationProtocol.SynthFace && !File.Exists(s.DataPath) && !Directory.Exists(s.DataPath))
             throw new CliException($"Data '{s.DataPath}' does not exist.");
         OutputFile.CheckFolderWritable(s.OutputDirectory, "--out");
+        if (!IsOnnxFile(s.ModelPath))
+            LH2FaceModelFile.Verify(s.ModelPath); // zip CRCs and the graph's SHA-256: a damaged or edited model.zip is named, not scored
         using var embedder = CreateEmbedder(s);
         var report = new EvaluationReport($"{Path.GetFileName(s.ModelPath)} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.DataPath))} ({s.Protocol})");
         switch (s.Protocol)
@@ -113,9 +117,11 @@ public static class EvaluateCommand
         }
     }
 
+    private static bool IsOnnxFile(string path) => string.Equals(Path.GetExtension(path), ".onnx", StringComparison.OrdinalIgnoreCase);
+
     private static IFaceEmbedder CreateEmbedderCore(EvaluateSettings s)
     {
-        if (string.Equals(Path.GetExtension(s.ModelPath), ".onnx", StringComparison.OrdinalIgnoreCase))
+        if (IsOnnxFile(s.ModelPath))
         {
             var options = new OnnxFaceEmbedderOptions
             {

@@ -28,7 +28,7 @@ public enum GenerateFormat
 public static class GenerateCommand
 {
     /// <summary>Runs the command; returns the process exit code (0 ok, 1 error).</summary>
-    public static int Run(string output, GenerateFormat format, string preset, IAnsiConsole console)
+    public static int Run(string output, GenerateFormat format, string preset, IAnsiConsole console, CliErrors? errors = null)
     {
         ArgumentNullException.ThrowIfNull(console);
         try
@@ -77,9 +77,9 @@ public static class GenerateCommand
             console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"Wrote {format} ({written} items, SynthFace {preset}) to '{output}'.")));
             return 0;
         }
-        catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
-            return Errors.Print(console, e);
+            return (errors ?? new CliErrors(console)).Print(e);
         }
     }
 

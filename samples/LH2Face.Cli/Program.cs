@@ -13,4 +13,6 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancellation.Cancel();
 };
-return CliApp.Run(args, AnsiConsole.Console, cancellation.Token);
+// Results and progress on stdout, errors on stderr (one line each; see ExitCodes for the exit status).
+var errorConsole = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+return CliApp.Run(args, AnsiConsole.Console, errorConsole, cancellation.Token);

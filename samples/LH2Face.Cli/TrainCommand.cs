@@ -12,7 +12,7 @@ namespace LH2Face.Cli;
 public static class TrainCommand
 {
     /// <summary>Exit code of a run stopped by Ctrl+C (128 + SIGINT, as shells report it).</summary>
-    public const int CancelledExitCode = 130;
+    public const int CancelledExitCode = ExitCodes.Cancelled;
 
     /// <summary>One training row: the image file and its identity (the sub-folder name).</summary>
     public sealed class ImageRow
@@ -22,24 +22,28 @@ public static class TrainCommand
         public string Identity { get; set; } = "";
     }
 
-    /// <summary>Runs the command; returns the process exit code (0 ok, 1 error, 130 cancelled).</summary>
-    public static int Run(TrainSettings settings, IAnsiConsole console, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the command; returns the process exit code (<see cref="ExitCodes"/>: 0 ok, 1 error, 130 cancelled). Progress and
+    /// results go to <paramref name="console"/>, errors and the cancellation notice to <paramref name="errors"/> (default: the same console).
+    /// </summary>
+    public static int Run(TrainSettings settings, IAnsiConsole console, CancellationToken cancellationToken, CliErrors? errors = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(console);
+        errors ??= new CliErrors(console);
         try
         {
             return RunCore(settings, console, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            console.MarkupLine("[yellow]Training cancelled.[/]" + (settings.CheckpointDirectory is null ? ""
+            errors.Line("[yellow]Training cancelled.[/]" + (settings.CheckpointDirectory is null ? ""
                 : $" Checkpoints written so far stay in '{Markup.Escape(settings.CheckpointDirectory)}'; continue with --resume."));
             return CancelledExitCode;
         }
-        catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e)
         {
-            return Errors.Print(console, e);
+            return errors.Print(CliFlags.Translate(e));
         }
     }
 

@@ -11,6 +11,28 @@ internal sealed class EpochTermMeans
     private double kappaMean, kappaStd, margin;
     private int steps, marginSteps;
 
+    public EpochTermMeans()
+    {
+    }
+
+    /// <summary>Continues the running sums of <paramref name="state"/> (a resumed run logs the epoch it was stopped in as if it had not been).</summary>
+    public EpochTermMeans(EpochTermSums state)
+    {
+        foreach (var (name, sum) in state.Terms)
+        {
+            sums[name] = sum;
+            order.Add(name);
+        }
+        (kappaMean, kappaStd, margin, steps, marginSteps) = (state.KappaMean, state.KappaStd, state.Margin, state.Steps, state.MarginSteps);
+    }
+
+    /// <summary>The running sums, for a checkpoint.</summary>
+    public EpochTermSums Sums => new()
+    {
+        Terms = order.Select(name => new KeyValuePair<string, double>(name, sums[name])).ToList(),
+        KappaMean = kappaMean, KappaStd = kappaStd, Margin = margin, Steps = steps, MarginSteps = marginSteps,
+    };
+
     public void Add(IReadOnlyDictionary<string, float> terms, float meanKappa, float stdKappa, float? meanMargin)
     {
         foreach (var (name, value) in terms)
@@ -45,4 +67,15 @@ internal sealed class EpochTermMeans
             text.Append(CultureInfo.InvariantCulture, $", margin {margin / marginSteps:F3}");
         return text.ToString();
     }
+}
+
+/// <summary>The running sums of <see cref="EpochTermMeans"/> within an epoch, in the order the terms first appeared (saved in checkpoints).</summary>
+internal sealed record EpochTermSums
+{
+    public List<KeyValuePair<string, double>> Terms { get; init; } = new();
+    public double KappaMean { get; init; }
+    public double KappaStd { get; init; }
+    public double Margin { get; init; }
+    public int Steps { get; init; }
+    public int MarginSteps { get; init; }
 }

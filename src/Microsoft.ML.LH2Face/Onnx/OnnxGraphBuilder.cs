@@ -135,8 +135,12 @@ internal sealed class OnnxGraphBuilder
         _model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
     }
 
-    /// <summary>The serialised model.</summary>
-    public byte[] ToBytes() => _model.ToByteArray();
+    /// <summary>The serialised model, with the graph's SHA-256 in <see cref="OnnxMetadata.GraphSha256"/>.</summary>
+    public byte[] ToBytes()
+    {
+        SetMetadata(OnnxMetadata.GraphSha256, OnnxMetadata.HashGraph(_model));
+        return _model.ToByteArray();
+    }
 
     /// <summary>Writes the model to a temp file beside <paramref name="path"/>, then moves it
     /// over <paramref name="path"/>, so readers never see a half-written file.</summary>

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Onnx;
 
 namespace Microsoft.ML.LH2Face.Onnx;
@@ -28,6 +29,17 @@ internal static class OnnxMetadata
 
     /// <summary>A short summary of the training run.</summary>
     public const string TrainingSummary = "lh2face.training_summary";
+
+    /// <summary>
+    /// Lower-case hex SHA-256 of the serialised graph (ModelProto.graph: nodes, initializers = the weights, inputs,
+    /// outputs), written at export so that a model whose weights or graph changed after saving is refused on load
+    /// (<see cref="LH2FaceModelFile.Verify"/>).
+    /// </summary>
+    public const string GraphSha256 = "lh2face.graph_sha256";
+
+    /// <summary>The value of <see cref="GraphSha256"/> for <paramref name="model"/>.</summary>
+    public static string HashGraph(ModelProto model)
+        => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model.Graph.ToByteArray()));
 
     /// <summary>Parses <paramref name="onnxBytes"/> and returns its metadata_props (a repeated key keeps its last value).</summary>
     public static IReadOnlyDictionary<string, string> Read(byte[] onnxBytes)

@@ -14,6 +14,15 @@ internal sealed record CheckpointState
     public int EpochsWithoutImprovement { get; init; }
     public List<float> EpochLosses { get; init; } = new();
     public List<double> ValidationAccuracies { get; init; } = new();
+
+    /// <summary>Sum of the step losses so far in the epoch the checkpoint falls in (0 at an epoch's end).</summary>
+    public double EpochLossSum { get; init; }
+
+    /// <summary>Steps summed in <see cref="EpochLossSum"/>.</summary>
+    public int EpochLossCount { get; init; }
+
+    /// <summary>Running sums of the loss terms, kappa and margin in that epoch.</summary>
+    public Losses.EpochTermSums EpochTerms { get; init; } = new();
 }
 
 /// <summary>
@@ -77,6 +86,26 @@ internal static class CheckpointStore
         }
         throw new FileNotFoundException(
             $"Options.ResumeFrom = '{path}' is not a checkpoint: expected a directory with '{StateFile}' or a checkpoint root with a '{LatestFile}' file (Options.CheckpointDirectory of an earlier run).", path);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on a binary checkpoint file; a missing, truncated or damaged file (TorchSharp says
+    /// "Attempted to read past the end of the stream" or names a tensor) becomes an <see cref="InvalidDataException"/>
+    /// naming the file and what to do.
+    /// </summary>
+    public static void ReadFile(string file, Action<string> read)
+    {
+        if (!File.Exists(file))
+            throw new InvalidDataException($"Checkpoint file '{file}' is missing; the checkpoint is incomplete. Resume from an earlier step-* folder of that checkpoint directory, or train from the start.");
+        try
+        {
+            read(file);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or InvalidOperationException or FormatException or System.Runtime.InteropServices.ExternalException)
+        {
+            throw new InvalidDataException(
+                $"Checkpoint file '{file}' is truncated or damaged ({e.Message.ReplaceLineEndings(" ").TrimEnd('.')}); resume from an earlier step-* folder of that checkpoint directory, or train from the start.", e);
+        }
     }
 
     public static CheckpointState ReadState(string checkpointDir)

@@ -80,14 +80,15 @@ internal sealed class TrainingSession
             if (state.Fingerprint != fingerprint)
                 throw new InvalidOperationException(
                     $"Options.ResumeFrom = '{options.ResumeFrom}' was written by a different run ({state.Fingerprint}); this run is {fingerprint}. Resume with the same data, backbone, sizes, head, batch size, epochs and seed.");
-            network.load(Path.Combine(dir, CheckpointStore.WeightsFile));
-            optimizer.load_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
-            rendererOptimizer?.load_state_dict(Path.Combine(dir, CheckpointStore.RendererOptimizerFile));
+            CheckpointStore.ReadFile(Path.Combine(dir, CheckpointStore.WeightsFile), file => network.load(file));
+            CheckpointStore.ReadFile(Path.Combine(dir, CheckpointStore.OptimizerFile), file => optimizer.load_state_dict(file));
+            if (rendererOptimizer is not null)
+                CheckpointStore.ReadFile(Path.Combine(dir, CheckpointStore.RendererOptimizerFile), file => rendererOptimizer.load_state_dict(file));
             var bestFile = Path.Combine(dir, CheckpointStore.BestWeightsFile);
             if (File.Exists(bestFile))
             {
                 using var bestNet = new FaceNetwork(options, train.ClassCount);
-                bestNet.load(bestFile);
+                CheckpointStore.ReadFile(bestFile, file => bestNet.load(file));
                 best = Snapshot(bestNet);
             }
             log($"Resumed from '{dir}' at step {state.Step} of {totalSteps}.");
@@ -105,9 +106,10 @@ internal sealed class TrainingSession
         double bestAccuracy = state.BestValidationAccuracy;
         int bestEpoch = state.BestEpoch;
         int sinceImprovement = state.EpochsWithoutImprovement;
-        double epochLossSum = 0;
-        int epochLossCount = 0;
-        var epochTerms = new EpochTermMeans();
+        // A resumed run continues the running sums of the epoch it stopped in, so its log equals the uninterrupted run's.
+        double epochLossSum = state.EpochLossSum;
+        int epochLossCount = state.EpochLossCount;
+        var epochTerms = new EpochTermMeans(state.EpochTerms);
         bool stoppedEarly = false;
         long step = state.Step;
         var clock = Stopwatch.StartNew();
@@ -179,6 +181,7 @@ internal sealed class TrainingSession
                         Step = step, Fingerprint = fingerprint, Seed = options.Seed,
                         BestValidationAccuracy = bestAccuracy, BestEpoch = bestEpoch, EpochsWithoutImprovement = sinceImprovement,
                         EpochLosses = new List<float>(epochLosses), ValidationAccuracies = new List<double>(accuracies),
+                        EpochLossSum = epochLossSum, EpochLossCount = epochLossCount, EpochTerms = epochTerms.Sums,
                     };
                     RequireFiniteWeights(network, step, schedule.At(step - 1));
                     SaveCheckpoint(current, network, optimizer, rendererOptimizer, best);
