@@ -78,11 +78,12 @@ public static class CliApp
         var rendererLr = new Option<float>("--renderer-lr") { Description = "Peak learning rate of the renderer's own parameters (Adam, same schedule as --lr).", DefaultValueFactory = _ => d.RendererLearningRate };
         var rendererFov = new Option<float>("--renderer-fov") { Description = "Renderer camera field of view in degrees: sets how deep the face is against its width (smaller = deeper).", DefaultValueFactory = _ => d.RendererFieldOfView };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out images that do not decode completely (truncated, empty, not an image) and report how many, instead of stopping at the first." };
+        var resize = new Option<bool>("--resize") { Description = "Stretch every image to the model input size. Without it, face crops of another size are resized and images that look like photos (far from square, or over 4x the input side) are refused." };
         var logFile = new Option<string?>("--log") { Description = "Also write the trainer's log (settings, loss configuration, each epoch's loss terms) to this text file as training goes." };
 
         var command = new Command("train", "Train a face-embedding model on an identity folder and save it as an ML.NET model zip.")
         {
-            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, rendererLr, rendererFov, montage, logFile, skipCorrupt,
+            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, rendererLr, rendererFov, montage, logFile, skipCorrupt, resize,
         };
         command.SetAction(r => TrainCommand.Run(new TrainSettings
         {
@@ -109,23 +110,30 @@ public static class CliApp
             MontagePath = r.GetValue(montage),
             LogPath = r.GetValue(logFile),
             SkipCorrupt = r.GetValue(skipCorrupt),
+            Resize = r.GetValue(resize),
         }, console, cancellationToken, errors(r)));
         return command;
     }
 
     private static Command Embed(IAnsiConsole console, Func<ParseResult, CliErrors> errors, CancellationToken cancellationToken)
     {
-        var model = new Option<string>("--model") { Description = "Model zip written by 'lh2face train'.", Required = true };
+        var model = new Option<string>("--model") { Description = "model.zip written by 'lh2face train', or an ONNX face model with [N,3,S,S] input (as evaluate takes).", Required = true };
         var images = new Option<string>("--images") { Description = "An image file, or a folder searched recursively for .png/.jpg/.jpeg.", Required = true };
         var output = new Option<string>("--out") { Description = "CSV to write: path,quality,e0,e1,...", Required = true };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out images that do not decode completely and report how many, instead of stopping at the first." };
-        var command = new Command("embed", "Embed images with a trained model and write the embeddings as CSV.") { model, images, output, skipCorrupt };
+        var resize = new Option<bool>("--resize") { Description = "Stretch every image to the model input size. Without it, face crops of another size are resized and images that look like photos (far from square, or over 4x the input side) are refused." };
+        var inputSize = new Option<int>("--input-size") { Description = "ONNX models without LH2Face metadata: input side in pixels.", DefaultValueFactory = _ => 112 };
+        var mean = new Option<float>("--mean") { Description = "ONNX models without LH2Face metadata: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f };
+        var std = new Option<float>("--std") { Description = "ONNX models without LH2Face metadata: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f };
+        var bgr = new Option<bool>("--bgr") { Description = "ONNX models without LH2Face metadata: feed BGR instead of RGB." };
+        var command = new Command("embed", "Embed images with a trained model (model.zip or ONNX) and write the embeddings as CSV.") { model, images, output, skipCorrupt, resize, inputSize, mean, std, bgr };
         command.SetAction(r => EmbedCommand.Run(new EmbedSettings
         {
             ModelPath = r.GetValue(model)!,
             ImagesPath = r.GetValue(images)!,
             OutputPath = r.GetValue(output)!,
             SkipCorrupt = r.GetValue(skipCorrupt),
+            Resize = r.GetValue(resize),
         }, console, cancellationToken, errors(r)));
         return command;
     }
@@ -143,9 +151,10 @@ public static class CliApp
         var bgr = new Option<bool>("--bgr") { Description = "ONNX models: feed BGR instead of RGB." };
         var maxImages = new Option<int>("--max-images") { Description = "Folder protocol: at most this many images.", DefaultValueFactory = _ => 2000 };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out images (Folder) or pairs (Bin) that do not decode completely and report how many, instead of stopping at the first." };
+        var resize = new Option<bool>("--resize") { Description = "Stretch every image to the model input size. Without it, face crops of another size are resized and images that look like photos (far from square, or over 4x the input side) are refused." };
         var command = new Command("evaluate", "Run a verification or identification protocol on a model and write a report (markdown, JSON, plots).")
         {
-            model, data, protocol, output, noFlip, inputSize, mean, std, bgr, maxImages, skipCorrupt,
+            model, data, protocol, output, noFlip, inputSize, mean, std, bgr, maxImages, skipCorrupt, resize,
         };
         command.SetAction(r => EvaluateCommand.Run(new EvaluateSettings
         {
@@ -160,6 +169,7 @@ public static class CliApp
             Bgr = r.GetValue(bgr),
             MaxImages = r.GetValue(maxImages),
             SkipCorrupt = r.GetValue(skipCorrupt),
+            Resize = r.GetValue(resize),
         }, console, cancellationToken, errors(r)));
         return command;
     }

@@ -51,13 +51,30 @@ public static class EmbedCommand
         if (!File.Exists(s.ModelPath))
             throw new CliException($"Model file '{s.ModelPath}' does not exist.");
         var csvPath = OutputFile.CheckWritable(s.OutputPath, "CSV");
-        var images = ImageFiles.KeepDecodable(ImageFiles.FindImages(s.ImagesPath), p => p, s.SkipCorrupt, console);
+        bool onnx = string.Equals(Path.GetExtension(s.ModelPath), ".onnx", StringComparison.OrdinalIgnoreCase);
+        // A model.zip is verified (zip CRCs, the graph's SHA-256) before anything is scored; its metadata gives the input size.
+        using var onnxModel = onnx ? OnnxModel.Open(s) : null;
+        int inputSize = onnxModel?.InputSize ?? ZipInputSize(s.ModelPath);
+        var images = ImageFiles.KeepDecodable(ImageFiles.FindImages(s.ImagesPath), p => p, s.SkipCorrupt, console, new ImagePolicy(inputSize, s.Resize));
         if (images.Count == 0)
             throw new CliException($"No image under '{s.ImagesPath}' decodes completely; nothing to embed.");
         // Paths in the CSV: relative to the folder given, or as given for a single file.
         var root = Directory.Exists(s.ImagesPath) ? Path.GetFullPath(s.ImagesPath) : null;
+        string CsvPath(string image) => root is null ? s.ImagesPath : Path.GetRelativePath(root, image).Replace('\\', '/');
 
-        LH2FaceModelFile.Verify(s.ModelPath); // zip CRCs and the graph's SHA-256: a damaged or edited model.zip is named, not scored
+        int dimension = onnxModel is not null
+            ? WriteCsv(csvPath, images.Count, images.Select(p => (CsvPath(p), onnxModel.Embed(ImageFiles.LoadPlanar(p, onnxModel.InputSize)))), console, cancellationToken)
+            : EmbedWithMlNet(s, images, CsvPath, csvPath, console, tempDirectory, cancellationToken);
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"Wrote {images.Count} embeddings of dimension {dimension} to '{csvPath}'.")));
+        return 0;
+    }
+
+    /// <summary>Verifies the model.zip and returns its input side (112 when its metadata does not say).</summary>
+    private static int ZipInputSize(string path) => LH2FaceModelFile.Verify(path).InputSize is > 0 and var size ? size : 112;
+
+    private static int EmbedWithMlNet(EmbedSettings s, List<string> images, Func<string, string> csvPath, string csvFile, IAnsiConsole console, string tempDirectory, CancellationToken cancellationToken)
+    {
         var ml = new MLContext(seed: 0) { TempFilePath = tempDirectory };
         ITransformer model;
         DataViewSchema inputSchema;
@@ -67,7 +84,10 @@ public static class EmbedCommand
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new CliException($"Cannot load model '{s.ModelPath}': {e.Message}");
+            var inner = e;
+            while (inner is System.Reflection.TargetInvocationException { InnerException: { } next })
+                inner = next;
+            throw new CliException($"Cannot load model '{s.ModelPath}': {inner.Message.ReplaceLineEndings(" ").Trim()} Give a model.zip written by 'lh2face train' or an ONNX face model.");
         }
         try
         {
@@ -80,51 +100,136 @@ public static class EmbedCommand
             foreach (var name in new[] { "Embedding", "Quality" })
                 if (scored.Schema.GetColumnOrNull(name) is null)
                     throw new CliException($"Model '{s.ModelPath}' has no '{name}' output column.");
-
-            int dimension = 0;
-            OutputFile.WriteAtomically(csvPath, temp =>
-            {
-                using var writer = new StreamWriter(temp, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-                console.Progress()
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                    .Start(ctx =>
-                    {
-                        var task = ctx.AddTask("embedding", maxValue: images.Count);
-                        int i = 0;
-                        foreach (var row in ml.Data.CreateEnumerable<Scored>(scored, reuseRowObject: true))
-                        {
-                            cancellationToken.ThrowIfCancellationRequested();
-                            if (i == 0)
-                            {
-                                dimension = row.Embedding.Length;
-                                writer.Write("path,quality");
-                                for (int d = 0; d < dimension; d++)
-                                    writer.Write(string.Create(CultureInfo.InvariantCulture, $",e{d}"));
-                                writer.WriteLine();
-                            }
-                            writer.Write(Csv(root is null ? s.ImagesPath : Path.GetRelativePath(root, row.ImagePath).Replace('\\', '/')));
-                            writer.Write(',');
-                            writer.Write(row.Quality[0].ToString(CultureInfo.InvariantCulture));
-                            foreach (var v in row.Embedding)
-                            {
-                                writer.Write(',');
-                                writer.Write(v.ToString(CultureInfo.InvariantCulture));
-                            }
-                            writer.WriteLine();
-                            task.Increment(1);
-                            i++;
-                        }
-                        task.StopTask();
-                    });
-            });
-            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"Wrote {images.Count} embeddings of dimension {dimension} to '{csvPath}'.")));
-            return 0;
+            var rows = ml.Data.CreateEnumerable<Scored>(scored, reuseRowObject: true)
+                .Select(row => (csvPath(row.ImagePath), (row.Quality[0], row.Embedding)));
+            return WriteCsv(csvFile, images.Count, rows, console, cancellationToken);
         }
         finally
         {
             (model as IDisposable)?.Dispose();
         }
+    }
+
+    /// <summary>Writes path,quality,e0.. rows to a temp file moved over <paramref name="csvPath"/> when complete; returns the dimension.</summary>
+    private static int WriteCsv(string csvPath, int count, IEnumerable<(string Path, (float Quality, float[] Embedding) Row)> rows, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        int dimension = 0;
+        OutputFile.WriteAtomically(csvPath, temp =>
+        {
+            using var writer = new StreamWriter(temp, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+            console.Progress()
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("embedding", maxValue: count);
+                    int i = 0;
+                    foreach (var (path, (quality, embedding)) in rows)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        if (i == 0)
+                        {
+                            dimension = embedding.Length;
+                            writer.Write("path,quality");
+                            for (int d = 0; d < dimension; d++)
+                                writer.Write(string.Create(CultureInfo.InvariantCulture, $",e{d}"));
+                            writer.WriteLine();
+                        }
+                        writer.Write(Csv(path));
+                        writer.Write(',');
+                        writer.Write(quality.ToString(CultureInfo.InvariantCulture));
+                        foreach (var v in embedding)
+                        {
+                            writer.Write(',');
+                            writer.Write(v.ToString(CultureInfo.InvariantCulture));
+                        }
+                        writer.WriteLine();
+                        task.Increment(1);
+                        i++;
+                    }
+                    task.StopTask();
+                });
+        });
+        return dimension;
+    }
+
+    /// <summary>
+    /// An ONNX face model scored one image at a time. A graph exported by this library (LH2Face metadata) takes raw 0..255
+    /// RGB at the size its metadata names and has "embedding" and "quality" outputs; any other model takes its input
+    /// normalised as (x - mean) / std, and its first output is L2-normalised into the embedding with its norm as the quality.
+    /// </summary>
+    private sealed class OnnxModel : IDisposable
+    {
+        private readonly Microsoft.ML.OnnxRuntime.InferenceSession session;
+        private readonly string input;
+        private readonly string embeddingOutput;
+        private readonly string? qualityOutput;
+        private readonly float mean, std;
+        private readonly bool bgr;
+
+        private OnnxModel(Microsoft.ML.OnnxRuntime.InferenceSession session, EmbedSettings s)
+        {
+            this.session = session;
+            input = session.InputMetadata.Keys.First();
+            var metadata = session.ModelMetadata.CustomMetadataMap;
+            bool ours = metadata.ContainsKey("lh2face.format_version") && session.OutputMetadata.ContainsKey("embedding") && session.OutputMetadata.ContainsKey("quality");
+            InputSize = ours && metadata.TryGetValue("lh2face.input_size", out var size) ? int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture) : s.InputSize;
+            (mean, std, bgr) = ours ? (0f, 1f, false) : (s.Mean, s.Std, s.Bgr);
+            embeddingOutput = ours ? "embedding" : session.OutputMetadata.Keys.First();
+            qualityOutput = ours ? "quality" : null;
+            var dims = session.InputMetadata[input].Dimensions;
+            if (session.InputMetadata[input].ElementType != typeof(float) || dims.Length != 4 || dims[0] > 1 || !Fits(dims[1], 3) || !Fits(dims[2], InputSize) || !Fits(dims[3], InputSize))
+                throw new CliException($"ONNX model '{s.ModelPath}' input '{input}' is {session.InputMetadata[input].ElementType.Name}[{string.Join(", ", dims)}]; embed feeds float[1, 3, {InputSize}, {InputSize}]: set --input-size to the model's crop size, or use a model with an NCHW float input.");
+
+            static bool Fits(int dim, int wanted) => dim <= 0 || dim == wanted;
+        }
+
+        public int InputSize { get; }
+
+        public static OnnxModel Open(EmbedSettings s)
+        {
+            Microsoft.ML.OnnxRuntime.InferenceSession session;
+            try
+            {
+                session = new Microsoft.ML.OnnxRuntime.InferenceSession(s.ModelPath);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new CliException($"Cannot load ONNX model '{s.ModelPath}': {e.Message.ReplaceLineEndings(" ").Trim()} Give an ONNX face model with a [N,3,S,S] float input, or a model.zip written by 'lh2face train'.");
+            }
+            try
+            {
+                return new OnnxModel(session, s);
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
+        }
+
+        public (float Quality, float[] Embedding) Embed(float[] planar)
+        {
+            int plane = InputSize * InputSize;
+            var x = new float[planar.Length];
+            for (int c = 0; c < 3; c++)
+            {
+                int from = (bgr ? 2 - c : c) * plane;
+                for (int q = 0; q < plane; q++)
+                    x[c * plane + q] = (planar[from + q] - mean) / std;
+            }
+            var tensor = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(x, new[] { 1, 3, InputSize, InputSize });
+            var names = qualityOutput is null ? new[] { embeddingOutput } : new[] { embeddingOutput, qualityOutput };
+            using var results = session.Run(new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(input, tensor) }, names);
+            var embedding = results.First(r => r.Name == embeddingOutput).AsEnumerable<float>().ToArray();
+            if (qualityOutput is not null)
+                return (results.First(r => r.Name == qualityOutput).AsEnumerable<float>().First(), embedding);
+            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(embedding);
+            if (norm > 0)
+                System.Numerics.Tensors.TensorPrimitives.Divide(embedding, norm, embedding);
+            return (norm, embedding);
+        }
+
+        public void Dispose() => session.Dispose();
     }
 
     /// <summary>Quotes a CSV field when it holds a comma, quote or line break (RFC 4180).</summary>

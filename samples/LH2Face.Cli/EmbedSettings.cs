@@ -14,4 +14,19 @@ public sealed record EmbedSettings
 
     /// <summary>Leave out (and count) images that do not decode completely instead of stopping with an error naming the first.</summary>
     public bool SkipCorrupt { get; init; }
+
+    /// <summary>Stretch every image to the model input, photos included, instead of refusing images that do not look like face crops (<see cref="ImagePolicy"/>).</summary>
+    public bool Resize { get; init; }
+
+    /// <summary>ONNX models without LH2Face metadata: input side in pixels.</summary>
+    public int InputSize { get; init; } = 112;
+
+    /// <summary>ONNX models without LH2Face metadata: normalisation (x - Mean) / Std.</summary>
+    public float Mean { get; init; } = 127.5f;
+
+    /// <summary>ONNX models without LH2Face metadata: normalisation (x - Mean) / Std.</summary>
+    public float Std { get; init; } = 127.5f;
+
+    /// <summary>ONNX models without LH2Face metadata: feed BGR instead of RGB.</summary>
+    public bool Bgr { get; init; }
 }

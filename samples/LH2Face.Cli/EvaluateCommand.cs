@@ -72,9 +72,9 @@ public static class EvaluateCommand
         if (s.Protocol != EvaluationProtocol.SynthFace && !File.Exists(s.DataPath) && !Directory.Exists(s.DataPath))
             throw new CliException($"Data '{s.DataPath}' does not exist.");
         OutputFile.CheckFolderWritable(s.OutputDirectory, "--out");
-        if (!IsOnnxFile(s.ModelPath))
-            LH2FaceModelFile.Verify(s.ModelPath); // zip CRCs and the graph's SHA-256: a damaged or edited model.zip is named, not scored
-        using var embedder = CreateEmbedder(s);
+        // zip CRCs and the graph's SHA-256: a damaged or edited model.zip is named, not scored; its metadata gives the input size.
+        int? zipInputSize = IsOnnxFile(s.ModelPath) ? null : LH2FaceModelFile.Verify(s.ModelPath).InputSize;
+        using var embedder = CreateEmbedder(s, zipInputSize is > 0 ? zipInputSize : null);
         var report = new EvaluationReport($"{Path.GetFileName(s.ModelPath)} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.DataPath))} ({s.Protocol})");
         switch (s.Protocol)
         {
@@ -100,11 +100,11 @@ public static class EvaluateCommand
         return 0;
     }
 
-    private static IFaceEmbedder CreateEmbedder(EvaluateSettings s)
+    private static IFaceEmbedder CreateEmbedder(EvaluateSettings s, int? zipInputSize)
     {
         try
         {
-            return CreateEmbedderCore(s);
+            return CreateEmbedderCore(s, zipInputSize);
         }
         catch (Exception e) when (e is not (OperationCanceledException or CliException))
         {
@@ -119,7 +119,7 @@ public static class EvaluateCommand
 
     private static bool IsOnnxFile(string path) => string.Equals(Path.GetExtension(path), ".onnx", StringComparison.OrdinalIgnoreCase);
 
-    private static IFaceEmbedder CreateEmbedderCore(EvaluateSettings s)
+    private static IFaceEmbedder CreateEmbedderCore(EvaluateSettings s, int? zipInputSize)
     {
         if (IsOnnxFile(s.ModelPath))
         {
@@ -137,7 +137,7 @@ public static class EvaluateCommand
             }
             return new OnnxFaceEmbedder(s.ModelPath, options);
         }
-        return new MlNetModelEmbedder(s.ModelPath, s.InputSize);
+        return new MlNetModelEmbedder(s.ModelPath, zipInputSize ?? s.InputSize);
     }
 
     /// <summary>Embeds images produced on demand, a chunk at a time, with a progress bar.</summary>
@@ -374,10 +374,10 @@ public static class EvaluateCommand
     private static void EvaluateFolder(EvaluateSettings s, IFaceEmbedder embedder, EvaluationReport report, IAnsiConsole console, CancellationToken cancellationToken)
     {
         var folder = new ImageFolderReader(s.DataPath);
-        var entries = ImageFiles.KeepDecodable(folder.Entries.Take(s.MaxImages).ToList(), e => e.Path, s.SkipCorrupt, console);
+        var entries = ImageFiles.KeepDecodable(folder.Entries.Take(s.MaxImages).ToList(), e => e.Path, s.SkipCorrupt, console, new ImagePolicy(embedder.InputSize, s.Resize));
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{entries.Count} images of {entries.Select(e => e.LabelIndex).Distinct().Count()} identities in '{s.DataPath}'{(folder.Entries.Count > entries.Count ? $" (first {entries.Count} of {folder.Entries.Count})" : "")}.")));
-        var features = EmbedAll(embedder, entries.Count, i => MLImage.CreateFromFile(entries[i].Path), s.FlipTest, console, "embedding images", cancellationToken);
+        var features = EmbedAll(embedder, entries.Count, i => ImageFiles.LoadCrop(entries[i].Path, embedder.InputSize), s.FlipTest, console, "embedding images", cancellationToken);
         var scores = new List<float>();
         var genuine = new List<bool>();
         for (int i = 0; i < entries.Count; i++)

@@ -59,4 +59,7 @@ public sealed record EvaluateSettings
 
     /// <summary>Leave out (and count) images, or .bin pairs with an image, that do not decode completely instead of stopping with an error naming the first.</summary>
     public bool SkipCorrupt { get; init; }
+
+    /// <summary>Stretch every image to the model input, photos included, instead of refusing images that do not look like face crops (<see cref="ImagePolicy"/>).</summary>
+    public bool Resize { get; init; }
 }

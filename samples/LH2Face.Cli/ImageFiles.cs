@@ -1,4 +1,6 @@
+using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face.Data.Formats;
+using SkiaSharp;
 using Spectre.Console;
 
 namespace LH2Face.Cli;
@@ -50,18 +52,27 @@ public static class ImageFiles
     /// <summary>
     /// Keeps the items whose image decodes completely (<see cref="ImageCheck"/>): the image loader would otherwise use a
     /// truncated file with its missing part filled in. A damaged image stops the command with its path and what is wrong,
-    /// or, with <paramref name="skipCorrupt"/>, is left out and counted on the console.
+    /// or, with <paramref name="skipCorrupt"/>, is left out and counted on the console. With a <paramref name="policy"/>,
+    /// an image that looks like a photo rather than a face crop stops the command too (<see cref="ImagePolicy"/>).
     /// </summary>
-    public static List<T> KeepDecodable<T>(IReadOnlyList<T> items, Func<T, string> path, bool skipCorrupt, IAnsiConsole console)
+    public static List<T> KeepDecodable<T>(IReadOnlyList<T> items, Func<T, string> path, bool skipCorrupt, IAnsiConsole console, ImagePolicy? policy = null)
     {
         var kept = new List<T>(items.Count);
         var bad = new List<(string Path, string Problem)>();
+        int resized = 0;
         foreach (var item in items)
         {
             var file = path(item);
-            var problem = ImageCheck.Problem(file);
+            var problem = ImageCheck.Problem(file, out int width, out int height);
             if (problem is null)
             {
+                if (policy is not null)
+                {
+                    if (policy.Refusal(file, width, height) is { } refusal)
+                        throw new CliException(refusal);
+                    if (width != policy.InputSize || height != policy.InputSize)
+                        resized++;
+                }
                 kept.Add(item);
                 continue;
             }
@@ -74,6 +85,8 @@ public static class ImageFiles
             console.MarkupLine($"[yellow]Skipped {bad.Count} image(s) that do not decode completely (--skip-corrupt)[/]: " +
                 Markup.Escape(string.Join("; ", bad.Take(3).Select(b => $"'{b.Path}': {b.Problem}")) + (bad.Count > 3 ? "; ..." : "")));
         }
+        if (resized > 0 && policy is not null)
+            console.MarkupLine(Markup.Escape($"{resized} image(s) are not {policy.InputSize}x{policy.InputSize}: resized to the model input{(policy.Resize ? " (--resize)" : " (face crops of another size)")}."));
         return kept;
     }
 
@@ -89,5 +102,38 @@ public static class ImageFiles
         if (files.Count == 0)
             throw new CliException($"Images folder '{fileOrFolder}' has no .png, .jpg or .jpeg files.");
         return files;
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="path"/> and resizes it to <paramref name="size"/> x <paramref name="size"/> (bilinear with
+    /// mipmaps when shrinking; unchanged at that size already), as RGBA bytes. Callers have applied <see cref="ImagePolicy"/>.
+    /// </summary>
+    public static byte[] LoadRgba(string path, int size)
+    {
+        using var decoded = SKBitmap.Decode(path) ?? throw new CliException($"Image '{path}' cannot be decoded.");
+        using var rgba = decoded.Copy(SKColorType.Rgba8888) ?? throw new CliException($"Image '{path}' cannot be converted to RGBA.");
+        if (rgba.Width == size && rgba.Height == size)
+            return rgba.Bytes;
+        using var resized = rgba.Resize(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul), SKFilterQuality.Medium)
+            ?? throw new CliException($"Image '{path}' cannot be resized to {size}x{size}.");
+        return resized.Bytes;
+    }
+
+    /// <summary><see cref="LoadRgba"/> as an <see cref="MLImage"/> of the model input size.</summary>
+    public static MLImage LoadCrop(string path, int size) => MLImage.CreateFromPixels(size, size, MLPixelFormat.Rgba32, LoadRgba(path, size));
+
+    /// <summary><see cref="LoadRgba"/> as planar RGB floats in 0..255 (all red, then green, then blue).</summary>
+    public static float[] LoadPlanar(string path, int size)
+    {
+        var rgba = LoadRgba(path, size);
+        int plane = size * size;
+        var planar = new float[3 * plane];
+        for (int q = 0; q < plane; q++)
+        {
+            planar[q] = rgba[4 * q];
+            planar[plane + q] = rgba[4 * q + 1];
+            planar[2 * plane + q] = rgba[4 * q + 2];
+        }
+        return planar;
     }
 }

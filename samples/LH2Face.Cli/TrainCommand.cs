@@ -80,7 +80,7 @@ public static class TrainCommand
         if (s.ResumeFrom is not null && !Directory.Exists(s.ResumeFrom))
             throw new CliException($"Resume folder '{s.ResumeFrom}' does not exist.");
         var dataFolder = s.DataFolder ?? WriteSynthFaceTrainSet(modelPath, console);
-        var rows = ImageFiles.KeepDecodable(ImageFiles.ReadIdentityFolder(dataFolder, out var skipped), r => r.Path, s.SkipCorrupt, console);
+        var rows = ImageFiles.KeepDecodable(ImageFiles.ReadIdentityFolder(dataFolder, out var skipped), r => r.Path, s.SkipCorrupt, console, new ImagePolicy(s.InputSize, s.Resize));
         int identities = rows.Select(r => r.Identity).Distinct(StringComparer.Ordinal).Count();
         if (identities < 2)
             throw new CliException($"Data folder '{dataFolder}' has decodable images of only {identities} identity; training needs at least 2.");

@@ -53,4 +53,7 @@ public sealed record TrainSettings
 
     /// <summary>Optional standalone ONNX file to export as well.</summary>
     public string? OnnxPath { get; init; }
+
+    /// <summary>Stretch every image to the model input, photos included, instead of refusing images that do not look like face crops (<see cref="ImagePolicy"/>).</summary>
+    public bool Resize { get; init; }
 }

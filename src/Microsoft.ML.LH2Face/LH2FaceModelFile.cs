@@ -14,11 +14,11 @@ public static class LH2FaceModelFile
     /// every ONNX graph of this library in it still has the SHA-256 written into its metadata at export. ML.NET's
     /// loader checks none of these: a damaged or edited model would otherwise load and score silently wrong.
     /// </summary>
-    /// <returns>How many LH2Face ONNX graphs were verified (at least one).</returns>
+    /// <returns>What the verified graphs say of the model: the input side and embedding size.</returns>
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a zip, an entry is damaged, a graph was changed after it was
     /// saved, or no LH2Face graph is inside; the message names the file and the entry.</exception>
-    public static int Verify(string path)
+    public static LH2FaceModelFileInfo Verify(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path))
@@ -34,7 +34,7 @@ public static class LH2FaceModelFile
         }
         using (zip)
         {
-            int graphs = 0;
+            int graphs = 0, inputSize = 0, embeddingSize = 0;
             foreach (var entry in zip.Entries)
             {
                 if (entry.FullName.EndsWith('/'))
@@ -48,10 +48,15 @@ public static class LH2FaceModelFile
                 if (!string.Equals(OnnxMetadata.HashGraph(model), expected, StringComparison.Ordinal))
                     throw new InvalidDataException($"Model '{path}', entry '{entry.FullName}': the ONNX graph (its weights or nodes) differs from the one saved; the file was edited or damaged after saving. Use the original model.zip or train again.");
                 graphs++;
+                var metadata = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+                if (metadata.TryGetValue(OnnxMetadata.InputSize, out var size))
+                    _ = int.TryParse(size.Split('x')[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out inputSize);
+                if (metadata.TryGetValue(OnnxMetadata.EmbeddingSize, out var dimension))
+                    _ = int.TryParse(dimension, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out embeddingSize);
             }
             if (graphs == 0)
                 throw new InvalidDataException($"Model '{path}' holds no LH2Face ONNX graph: it was not saved from a pipeline with an LH2Face model. Give a model.zip written by LH2FaceTrainer (or 'lh2face train').");
-            return graphs;
+            return new LH2FaceModelFileInfo(graphs, inputSize, embeddingSize);
         }
     }
 
@@ -77,12 +82,14 @@ public static class LH2FaceModelFile
     /// <summary>The ONNX model in <paramref name="bytes"/> when it is one this library wrote (it has the format-version key).</summary>
     private static ModelProto? TryReadLH2FaceGraph(byte[] bytes)
     {
-        // ONNX files start with field 1 (ir_version, varint): tag byte 0x08. Anything else is skipped without parsing.
-        if (bytes.Length < 2 || bytes[0] != 0x08)
+        // ONNX files start with field 1 (ir_version, varint): tag byte 0x08. ML.NET's OnnxTransformer stores the file
+        // behind an int32 length (its "OnnxModel" entry). Anything else is skipped without parsing.
+        int offset = bytes.Length > 5 && System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes) == bytes.Length - 4 ? 4 : 0;
+        if (bytes.Length < offset + 2 || bytes[offset] != 0x08)
             return null;
         try
         {
-            var model = ModelProto.Parser.ParseFrom(bytes);
+            var model = ModelProto.Parser.ParseFrom(bytes.AsSpan(offset));
             return model.Graph is not null && model.MetadataProps.Any(p => p.Key == OnnxMetadata.FormatVersion) ? model : null;
         }
         catch (InvalidProtocolBufferException)
@@ -115,3 +122,9 @@ public static class LH2FaceModelFile
         return ~crc;
     }
 }
+
+/// <summary>What <see cref="LH2FaceModelFile.Verify"/> found in a model.zip.</summary>
+/// <param name="Graphs">LH2Face ONNX graphs verified (the scoring graph; at least one).</param>
+/// <param name="InputSize">Side of the square input image in pixels, from the graph's metadata (0 if absent).</param>
+/// <param name="EmbeddingSize">Length of the embedding, from the graph's metadata (0 if absent).</param>
+public sealed record LH2FaceModelFileInfo(int Graphs, int InputSize, int EmbeddingSize);

@@ -176,13 +176,14 @@ public sealed class CommandTests
     }
 
     [TestMethod]
-    public void Train_InvalidOption_PrintsTheLibraryMessage()
+    public void Train_InvalidOption_PrintsTheLibraryMessageWithTheFlag()
     {
         var data = Path.Combine(root, "faces");
         FaceFolder.Write(data, identities: 2, samples: 2, size: 20);
         var (code, output) = Train(data, batchSize: 1);
         Assert.AreEqual(1, code);
-        StringAssert.Contains(output, "BatchSize");
+        StringAssert.Contains(output, "Error: --batch-size is 1; batch norm needs at least 2.");
+        Assert.IsFalse(output.Contains("Options.", StringComparison.Ordinal), output);
         Assert.IsFalse(output.Contains("(Parameter", StringComparison.Ordinal), output);
     }
 

@@ -11,9 +11,16 @@ public static class ImageCheck
 {
     /// <summary>Why the image file cannot be used, or null when it decodes completely.</summary>
     /// <param name="path">An image file.</param>
-    public static string? Problem(string path)
+    public static string? Problem(string path) => Problem(path, out _, out _);
+
+    /// <summary>Why the image file cannot be used, or null when it decodes completely; then its size in pixels.</summary>
+    /// <param name="path">An image file.</param>
+    /// <param name="width">The decoded width (0 when there is a problem).</param>
+    /// <param name="height">The decoded height (0 when there is a problem).</param>
+    public static string? Problem(string path, out int width, out int height)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        width = height = 0;
         byte[] bytes;
         try
         {
@@ -23,13 +30,17 @@ public static class ImageCheck
         {
             return $"it cannot be read ({e.Message})";
         }
-        return Problem(bytes);
+        return Problem(bytes, out width, out height);
     }
 
     /// <summary>Why the encoded image cannot be used, or null when it decodes completely.</summary>
     /// <param name="encoded">The bytes of a PNG, JPEG or other image file.</param>
-    public static string? Problem(ReadOnlySpan<byte> encoded)
+    public static string? Problem(ReadOnlySpan<byte> encoded) => Problem(encoded, out _, out _);
+
+    /// <summary>Why the encoded image cannot be used, or null when it decodes completely; then its size in pixels.</summary>
+    public static string? Problem(ReadOnlySpan<byte> encoded, out int width, out int height)
     {
+        width = height = 0;
         if (encoded.Length == 0)
             return "the file is empty (0 bytes)";
         using var data = SKData.CreateCopy(encoded);
@@ -41,6 +52,8 @@ public static class ImageCheck
             return $"its header gives a size of {info.Width} x {info.Height}";
         using var bitmap = new SKBitmap(new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         var result = codec.GetPixels(bitmap.Info, bitmap.GetPixels());
+        if (result == SKCodecResult.Success)
+            (width, height) = (info.Width, info.Height);
         return result switch
         {
             SKCodecResult.Success => null,
