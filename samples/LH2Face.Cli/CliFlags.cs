@@ -34,27 +34,33 @@ internal static partial class CliFlags
     public static string? Flag(string option) => TrainFlags.GetValueOrDefault(option);
 
     /// <summary>
-    /// An option error of the trainer rewritten with flags: "LH2FaceTrainer.Options.Epochs is -1; ..." becomes
-    /// "--epochs is -1; ...", and option names inside the message that have a flag become the flag. Other exceptions
-    /// are returned as they are.
+    /// A trainer message rewritten with flags: "LH2FaceTrainer.Options.Epochs is -1; ..." becomes "--epochs is -1; ...",
+    /// "Lower Options.LearningRate" becomes "Lower --lr", and option names inside an option error that have a flag become
+    /// the flag. Options without a flag are named as library options. Other exceptions are returned as they are.
     /// </summary>
     public static Exception Translate(Exception e)
     {
-        if (e is not ArgumentException { ParamName: { } option } argument || !argument.Message.Contains("LH2FaceTrainer.Options.", StringComparison.Ordinal))
+        if (!e.Message.Contains("Options.", StringComparison.Ordinal))
             return e;
-        var message = argument.Message;
-        var suffix = $" (Parameter '{option}')";
-        if (message.EndsWith(suffix, StringComparison.Ordinal))
-            message = message[..^suffix.Length];
-        message = QualifiedOption().Replace(message, m => Flag(m.Groups[1].Value) ?? $"{m.Groups[1].Value} (a setting of the --preset, not a flag)");
-        message = BareOption().Replace(message, m => Flag(m.Value) ?? m.Value);
+        var message = e.Message;
+        if (e is ArgumentException { ParamName: { } option })
+        {
+            var suffix = $" (Parameter '{option}')";
+            if (message.EndsWith(suffix, StringComparison.Ordinal))
+                message = message[..^suffix.Length];
+            message = QualifiedOption().Replace(message, m => Flag(m.Groups[1].Value) ?? $"{m.Groups[1].Value} (a library option; the command line sets it through --preset)");
+            message = BareOption().Replace(message, m => Flag(m.Value) ?? m.Value);
+        }
+        else
+        {
+            message = QualifiedOption().Replace(message, m => Flag(m.Groups[1].Value) ?? $"the library option {m.Groups[1].Value}");
+        }
         return new CliException(message);
     }
 
-    [GeneratedRegex(@"LH2FaceTrainer\.Options\.(\w+)")]
+    [GeneratedRegex(@"(?:LH2FaceTrainer\.)?Options\.(\w+)")]
     private static partial Regex QualifiedOption();
 
-    // Only whole words that are option names with a flag (BatchSize, Epochs, ...), not parts of other words.
     [GeneratedRegex(@"\b(Backbone|InputSize|EmbeddingSize|Epochs|BatchSize|LearningRate|Seed|CheckpointDirectory|CheckpointEveryNSteps|RendererResolution|RendererLearningRate|RendererFieldOfView)\b")]
     private static partial Regex BareOption();
 }

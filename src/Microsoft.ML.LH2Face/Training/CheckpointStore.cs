@@ -101,7 +101,7 @@ internal static class CheckpointStore
         {
             read(file);
         }
-        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or InvalidOperationException or FormatException or System.Runtime.InteropServices.ExternalException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new InvalidDataException(
                 $"Checkpoint file '{file}' is truncated or damaged ({e.Message.ReplaceLineEndings(" ").TrimEnd('.')}); resume from an earlier step-* folder of that checkpoint directory, or train from the start.", e);
