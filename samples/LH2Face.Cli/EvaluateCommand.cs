@@ -141,7 +141,7 @@ public static class EvaluateCommand
     }
 
     /// <summary>Embeds images produced on demand, a chunk at a time, with a progress bar.</summary>
-    private static float[][] EmbedAll(IFaceEmbedder embedder, int count, Func<int, MLImage> load, bool flipTest, IAnsiConsole console, string what, CancellationToken cancellationToken)
+    private static float[][] EmbedAll(string modelPath, IFaceEmbedder embedder, int count, Func<int, MLImage> load, bool flipTest, IAnsiConsole console, string what, CancellationToken cancellationToken)
     {
         var features = new float[count][];
         console.Progress().AutoClear(false).Start(context =>
@@ -157,6 +157,12 @@ public static class EvaluateCommand
                     for (int i = 0; i < n; i++)
                         images.Add(load(start + i));
                     var chunk = embedder.Embed(images, flipTest);
+                    for (int i = 0; i < chunk.Length; i++)
+                    {
+                        // NaN or infinite embeddings would surface later as "scores[k] is NaN": name the model and the image here.
+                        if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(chunk[i])))
+                            throw new CliException($"Model '{modelPath}' gives a NaN or infinite embedding for {what.Replace("embedding ", "")} item {start + i} (0-based): the model is broken (diverged training or a damaged file). Use another model.");
+                    }
                     chunk.CopyTo(features, start);
                 }
                 finally
@@ -205,7 +211,7 @@ public static class EvaluateCommand
         // insightface's protocol is 10-fold; a set with fewer pairs gets one fold per pair (said in the report).
         int folds = Math.Min(10, pairs.Count);
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{pairs.Count} pairs in '{s.DataPath}'{(folds < 10 ? $"; fewer than 10, so {folds} folds" : "")}.")));
-        var features = EmbedAll(embedder, 2 * pairs.Count, i =>
+        var features = EmbedAll(s.ModelPath, embedder, 2 * pairs.Count, i =>
         {
             var pair = pairs.Pairs[i / 2];
             var image = MLImage.CreateFromStream(new MemoryStream(i % 2 == 0 ? pair.ImageA : pair.ImageB));
@@ -242,7 +248,7 @@ public static class EvaluateCommand
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{meta.Faces.Count} faces, {meta.TemplatePairs.Count} template pairs in '{s.DataPath}'.")));
         // Align each loose crop with its 5 points to the model's input size, then embed (image + flip).
-        var features = EmbedAll(embedder, meta.Faces.Count, i =>
+        var features = EmbedAll(s.ModelPath, embedder, meta.Faces.Count, i =>
         {
             var face = meta.Faces[i];
             using var crop = MLImage.CreateFromFile(meta.ImagePath(face));
@@ -280,7 +286,7 @@ public static class EvaluateCommand
         var index = images.Select((key, i) => (key, i)).ToDictionary(x => x.key, x => x.i);
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"SynthFace {s.DataPath}: {protocol.Pairs.Count} pairs, {protocol.Templates.Count} templates, {images.Count} test images (seed {protocol.Options.TestSeed}).")));
-        var features = EmbedAll(embedder, images.Count,
+        var features = EmbedAll(s.ModelPath, embedder, images.Count,
             i => ToInputSize(generator.Generate(images[i].Item1, images[i].Item2).ToImage(), embedder.InputSize), s.FlipTest, console, "embedding SynthFace", cancellationToken);
 
         var scores = protocol.Pairs.Select(p => System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(
@@ -377,7 +383,7 @@ public static class EvaluateCommand
         var entries = ImageFiles.KeepDecodable(folder.Entries.Take(s.MaxImages).ToList(), e => e.Path, s.SkipCorrupt, console, new ImagePolicy(embedder.InputSize, s.Resize));
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{entries.Count} images of {entries.Select(e => e.LabelIndex).Distinct().Count()} identities in '{s.DataPath}'{(folder.Entries.Count > entries.Count ? $" (first {entries.Count} of {folder.Entries.Count})" : "")}.")));
-        var features = EmbedAll(embedder, entries.Count, i => ImageFiles.LoadCrop(entries[i].Path, embedder.InputSize), s.FlipTest, console, "embedding images", cancellationToken);
+        var features = EmbedAll(s.ModelPath, embedder, entries.Count, i => ImageFiles.LoadCrop(entries[i].Path, embedder.InputSize), s.FlipTest, console, "embedding images", cancellationToken);
         var scores = new List<float>();
         var genuine = new List<bool>();
         for (int i = 0; i < entries.Count; i++)

@@ -699,6 +699,31 @@ public sealed class ReliabilityTests
         AssertFails(Evaluate(data, "Folder", Path.Combine(dir, "r")), "photo.png' is 640x480, far from square", "--resize");
     }
 
+    [TestMethod]
+    public void Evaluate_OnnxGivingNaN_NamesTheModel()
+    {
+        // The standalone graph normalises with the constant 127.5 (float32 bytes 00 00 FF 42): made NaN, every
+        // embedding is NaN, which used to surface as "scores[0] is NaN" naming nothing.
+        var dir = Case("eval-nan");
+        var bytes = File.ReadAllBytes(onnx);
+        int replaced = 0;
+        for (int i = 0; i + 4 <= bytes.Length; i++)
+        {
+            if (bytes[i] == 0 && bytes[i + 1] == 0 && bytes[i + 2] == 0xFF && bytes[i + 3] == 0x42)
+            {
+                bytes[i + 2] = 0xC0;
+                bytes[i + 3] = 0x7F;
+                replaced++;
+            }
+        }
+        Assert.IsGreaterThan(0, replaced);
+        var broken = Path.Combine(dir, "nan.onnx");
+        File.WriteAllBytes(broken, bytes);
+        var output = Path.Combine(dir, "r");
+        AssertFails(Run("evaluate", "--model", broken, "--data", faces, "--protocol", "Folder", "--out", output), $"Model '{broken}' gives a NaN or infinite embedding for images item 0");
+        Assert.IsFalse(Directory.Exists(output));
+    }
+
     private static List<VerificationPair> Pairs(int count)
     {
         var byIdentity = images.GroupBy(p => Path.GetFileName(Path.GetDirectoryName(p)!)).Select(g => g.ToList()).ToList();
