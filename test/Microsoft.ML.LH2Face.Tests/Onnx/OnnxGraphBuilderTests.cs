@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Microsoft.ML.LH2Face.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -355,8 +356,13 @@ public sealed class OnnxGraphBuilderTests
         g.SetMetadata(OnnxMetadata.EmbeddingSize, "512");
         g.SetMetadata(OnnxMetadata.Normalisation, "(x - 127.5) / 128, RGB, NCHW");
 
-        var meta = OnnxMetadata.Read(g.ToBytes());
-        Assert.HasCount(3, meta);
+        var bytes = g.ToBytes();
+        var meta = OnnxMetadata.Read(bytes);
+        Assert.HasCount(4, meta);
+        // ToBytes adds the SHA-256 of the serialised graph (what LH2FaceModelFile.Verify checks on load).
+        var graph = global::Onnx.ModelProto.Parser.ParseFrom(bytes).Graph.ToByteArray();
+        Assert.AreEqual(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(graph)), meta[OnnxMetadata.GraphSha256]);
+        Assert.AreEqual(64, meta[OnnxMetadata.GraphSha256].Length);
         Assert.AreEqual("1", meta[OnnxMetadata.FormatVersion]);
         Assert.AreEqual("512", meta[OnnxMetadata.EmbeddingSize]);
         Assert.AreEqual("(x - 127.5) / 128, RGB, NCHW", meta[OnnxMetadata.Normalisation]);

@@ -72,6 +72,51 @@ public sealed class PersistenceTests
     }
 
     [TestMethod]
+    public void ModelFileVerify_SavedModel_PassesAndReportsSizes_EditedOrDamagedOnesAreRefused()
+    {
+        var chain = new TransformerChain<ITransformer>(keyMap, face);
+        var path = Path.Combine(workDir, "verify.zip");
+        ml.Model.Save(chain, TestFaces.PixelData(ml, Array.Empty<PixelRow>(), Size).Schema, path);
+        var info = LH2FaceModelFile.Verify(path);
+        Assert.AreEqual(new LH2FaceModelFileInfo(1, Size, 32), info);
+
+        // One weight bit changed and the zip written again (fresh CRCs): loadable by ML.NET, refused by Verify.
+        var edited = Path.Combine(workDir, "edited.zip");
+        File.Copy(path, edited, overwrite: true);
+        using (var zip = System.IO.Compression.ZipFile.Open(edited, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            var entry = zip.Entries.Single(e => e.Name == "OnnxModel");
+            var name = entry.FullName;
+            byte[] bytes;
+            using (var stream = entry.Open())
+            using (var copy = new MemoryStream())
+            {
+                stream.CopyTo(copy);
+                bytes = copy.ToArray();
+            }
+            // The last float of the first initializer in the graph: find it through the parsed model, not by guessing.
+            var model = global::Onnx.ModelProto.Parser.ParseFrom(bytes.AsSpan(4));
+            var raw = model.Graph.Initializer.First(t => t.RawData.Length >= 4).RawData.ToByteArray();
+            int at = bytes.AsSpan().IndexOf(raw);
+            Assert.IsGreaterThan(0, at);
+            bytes[at + raw.Length - 1] ^= 0x01;
+            entry.Delete();
+            using var write = zip.CreateEntry(name).Open();
+            write.Write(bytes);
+        }
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => LH2FaceModelFile.Verify(edited));
+        StringAssert.Contains(e.Message, $"Model '{edited}', entry 'TransformerChain/");
+        StringAssert.Contains(e.Message, "the ONNX graph (its weights or nodes) differs from the one saved");
+
+        var truncated = Path.Combine(workDir, "truncated.zip");
+        File.WriteAllBytes(truncated, File.ReadAllBytes(path)[..(int)(new FileInfo(path).Length * 2 / 3)]);
+        e = Assert.ThrowsExactly<InvalidDataException>(() => LH2FaceModelFile.Verify(truncated));
+        StringAssert.Contains(e.Message, $"Model '{truncated}' is not a readable model.zip");
+
+        Assert.ThrowsExactly<FileNotFoundException>(() => LH2FaceModelFile.Verify(Path.Combine(workDir, "none.zip")));
+    }
+
+    [TestMethod]
     public void ModelZip_SaveAndLoad_GivesIdenticalEmbeddingsAndPredictionEngineWorks()
     {
         var chain = new TransformerChain<ITransformer>(keyMap, face);
