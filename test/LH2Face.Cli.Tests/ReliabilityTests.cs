@@ -882,6 +882,68 @@ public sealed class ReliabilityTests
         return o.ToArray();
     }
 
+    // ---------------------------------------------------------------- cancellation and inputs
+
+    private static Result RunCancelled(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        int code = CliApp.Run(args, FaceFolder.Console(stdout), FaceFolder.Console(stderr), cancelled.Token);
+        return new Result(code, stdout.ToString(), stderr.ToString());
+    }
+
+    [TestMethod]
+    public void Train_Cancelled_Exit130AndNoModel()
+    {
+        var dir = Case("cancel-train");
+        var output = Path.Combine(dir, "m.zip");
+        var r = RunCancelled(TrainArgs(faces, output));
+        Assert.AreEqual(ExitCodes.Cancelled, r.Code, r.ToString());
+        Assert.AreEqual("Training cancelled.", r.Err.Trim(), r.ToString());
+        Assert.IsFalse(File.Exists(output));
+        AssertNoLeftovers(dir);
+    }
+
+    [TestMethod]
+    public void Evaluate_Cancelled_Exit130AndNoOutFolder()
+    {
+        var dir = Case("cancel-evaluate");
+        var output = Path.Combine(dir, "r");
+        var r = RunCancelled("evaluate", "--model", model, "--data", faces, "--protocol", "Folder", "--out", output);
+        Assert.AreEqual(ExitCodes.Cancelled, r.Code, r.ToString());
+        Assert.AreEqual("Evaluation cancelled; no report written.", r.Err.Trim(), r.ToString());
+        Assert.IsFalse(Directory.Exists(output));
+    }
+
+    [TestMethod]
+    public void Embed_Cancelled_Exit130AndNoCsv()
+    {
+        var dir = Case("cancel-embed");
+        var csv = Path.Combine(dir, "e.csv");
+        var r = RunCancelled(EmbedArgs(model, faces, csv));
+        Assert.AreEqual(ExitCodes.Cancelled, r.Code, r.ToString());
+        Assert.AreEqual("Embedding cancelled; no CSV written.", r.Err.Trim(), r.ToString());
+        Assert.IsFalse(File.Exists(csv));
+        AssertNoLeftovers(dir);
+    }
+
+    [TestMethod]
+    public void Commands_NeverModifyTheirInputs()
+    {
+        var dir = Case("inputs");
+        var files = Directory.GetFiles(faces, "*", SearchOption.AllDirectories).Append(model).Append(onnx).Order(StringComparer.Ordinal).ToList();
+        string Digest() => string.Join("\n", files.Select(f => f + " " + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))) + " " + File.GetLastWriteTimeUtc(f).Ticks));
+        var before = Digest();
+        Assert.AreEqual(0, Run(EmbedArgs(model, faces, Path.Combine(dir, "a.csv"))).Code);
+        Assert.AreEqual(0, Run(EmbedArgs(onnx, faces, Path.Combine(dir, "b.csv"))).Code);
+        Assert.AreEqual(0, Run("evaluate", "--model", model, "--data", faces, "--protocol", "Folder", "--out", Path.Combine(dir, "r")).Code);
+        Assert.AreEqual(0, Run(TrainArgs(faces, Path.Combine(dir, "m.zip"))).Code);
+        Assert.AreEqual(before, Digest());
+        Assert.IsEmpty(Directory.GetFiles(faces, "*", SearchOption.AllDirectories).Except(files), "nothing written into the data folder");
+    }
+
     // ---------------------------------------------------------------- generate
 
     [TestMethod]
