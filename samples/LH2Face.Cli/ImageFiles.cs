@@ -125,15 +125,7 @@ public static class ImageFiles
     /// <summary><see cref="LoadRgba"/> as planar RGB floats in 0..255 (all red, then green, then blue).</summary>
     public static float[] LoadPlanar(string path, int size)
     {
-        var rgba = LoadRgba(path, size);
-        int plane = size * size;
-        var planar = new float[3 * plane];
-        for (int q = 0; q < plane; q++)
-        {
-            planar[q] = rgba[4 * q];
-            planar[plane + q] = rgba[4 * q + 1];
-            planar[2 * plane + q] = rgba[4 * q + 2];
-        }
-        return planar;
+        using var image = LoadCrop(path, size);
+        return Microsoft.ML.LH2Face.Data.Embedding.PlanarImage.FromImage(image, size);
     }
 }

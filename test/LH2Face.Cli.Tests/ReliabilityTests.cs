@@ -501,34 +501,27 @@ public sealed class ReliabilityTests
     }
 
     [TestMethod]
-    [DataRow("text", "is not a readable model.zip", DisplayName = "text file as model.zip")]
-    [DataRow("truncated", "is not a readable model.zip", DisplayName = "truncated model.zip")]
-    [DataRow("crc", "the file is damaged", DisplayName = "model.zip failing its zip CRC")]
-    [DataRow("tampered", "differs from the one saved", DisplayName = "weights changed in a re-zipped model")]
-    [DataRow("header", "holds no LH2Face ONNX graph", DisplayName = "ONNX header flipped")]
-    public void Embed_DamagedModel_RefusedNamingTheFile(string kind, string fragment)
+    [DataRow("embed", "text", "is not a readable model.zip", DisplayName = "embed: text file as model.zip")]
+    [DataRow("embed", "truncated", "is not a readable model.zip", DisplayName = "embed: truncated model.zip")]
+    [DataRow("embed", "crc", "the file is damaged", DisplayName = "embed: model.zip failing its zip CRC")]
+    [DataRow("embed", "tampered", "differs from the one saved", DisplayName = "embed: weights changed in a re-zipped model")]
+    [DataRow("embed", "header", "holds no LH2Face ONNX graph", DisplayName = "embed: ONNX header flipped")]
+    [DataRow("evaluate", "text", "is not a readable model.zip", DisplayName = "evaluate: text file as model.zip")]
+    [DataRow("evaluate", "truncated", "is not a readable model.zip", DisplayName = "evaluate: truncated model.zip")]
+    [DataRow("evaluate", "crc", "the file is damaged", DisplayName = "evaluate: model.zip failing its zip CRC")]
+    [DataRow("evaluate", "tampered", "differs from the one saved", DisplayName = "evaluate: weights changed in a re-zipped model")]
+    [DataRow("evaluate", "header", "holds no LH2Face ONNX graph", DisplayName = "evaluate: ONNX header flipped")]
+    public void DamagedModel_RefusedNamingTheFileBeforeScoring(string command, string kind, string fragment)
     {
-        var dir = Case("embed-model-" + kind);
+        var dir = Case($"{command}-model-{kind}");
         var path = DamagedModel(dir, kind);
-        var csv = Path.Combine(dir, "e.csv");
-        AssertFails(Run(EmbedArgs(path, faces, csv)), $"Model '{path}'", fragment);
-        Assert.IsFalse(File.Exists(csv));
+        var output = Path.Combine(dir, command == "embed" ? "e.csv" : "report");
+        var r = command == "embed"
+            ? Run(EmbedArgs(path, faces, output))
+            : Run("evaluate", "--model", path, "--data", faces, "--protocol", "Folder", "--out", output);
+        AssertFails(r, $"Model '{path}'", fragment);
+        Assert.IsFalse(File.Exists(output) || Directory.Exists(output), "no CSV, no --out folder");
         AssertNoLeftovers(dir);
-    }
-
-    [TestMethod]
-    [DataRow("text", "is not a readable model.zip", DisplayName = "text file as model.zip")]
-    [DataRow("truncated", "is not a readable model.zip", DisplayName = "truncated model.zip")]
-    [DataRow("crc", "the file is damaged", DisplayName = "model.zip failing its zip CRC")]
-    [DataRow("tampered", "differs from the one saved", DisplayName = "weights changed in a re-zipped model")]
-    [DataRow("header", "holds no LH2Face ONNX graph", DisplayName = "ONNX header flipped")]
-    public void Evaluate_DamagedModel_RefusedNamingTheFile(string kind, string fragment)
-    {
-        var dir = Case("evaluate-model-" + kind);
-        var path = DamagedModel(dir, kind);
-        var output = Path.Combine(dir, "report");
-        AssertFails(Run("evaluate", "--model", path, "--data", faces, "--protocol", "Folder", "--out", output), $"Model '{path}'", fragment);
-        Assert.IsFalse(Directory.Exists(output), "no --out folder");
     }
 
     [TestMethod]
