@@ -68,6 +68,31 @@ public static class TrainCommand
         return folder;
     }
 
+    /// <summary>The trainer options the flags give (the preset's, with the flags set over them).</summary>
+    private static LH2FaceTrainer.Options Options(TrainSettings s, CancellationToken cancellationToken)
+    {
+        var options = LH2FaceTrainer.Options.FromPreset(s.Preset);
+        options.Backbone = s.Backbone;
+        options.InputSize = s.InputSize;
+        options.EmbeddingSize = s.EmbeddingSize;
+        options.Epochs = s.Epochs;
+        options.BatchSize = s.BatchSize;
+        options.LearningRate = s.LearningRate;
+        options.Device = s.Device;
+        options.Seed = s.Seed;
+        options.CheckpointDirectory = s.CheckpointDirectory;
+        options.CheckpointEveryNSteps = s.CheckpointEveryNSteps;
+        options.ResumeFrom = s.ResumeFrom;
+        options.UseRenderer = s.UseRenderer;
+        options.RendererResolution = s.RendererResolution;
+        options.RendererLearningRate = s.RendererLearningRate;
+        options.RendererFieldOfView = s.RendererFieldOfView;
+        options.CancellationToken = cancellationToken;
+        if (s.Head is LH2FaceHead head)
+            options.Head = head;
+        return options;
+    }
+
     private static int RunCore(TrainSettings s, IAnsiConsole console, CancellationToken cancellationToken)
     {
         // Check everything that can be checked before minutes of training.
@@ -79,6 +104,8 @@ public static class TrainCommand
         var logPath = s.LogPath is null ? null : OutputFile.CheckWritable(s.LogPath, "log file");
         if (s.ResumeFrom is not null && !Directory.Exists(s.ResumeFrom))
             throw new CliException($"Resume folder '{s.ResumeFrom}' does not exist.");
+        var options = Options(s, cancellationToken);
+        _ = new MLContext(s.Seed).Transforms.LH2Face(options); // validates every option now, not after the images are read
         var dataFolder = s.DataFolder ?? WriteSynthFaceTrainSet(modelPath, console);
         var rows = ImageFiles.KeepDecodable(ImageFiles.ReadIdentityFolder(dataFolder, out var skipped), r => r.Path, s.SkipCorrupt, console, new ImagePolicy(s.InputSize, s.Resize));
         int identities = rows.Select(r => r.Identity).Distinct(StringComparer.Ordinal).Count();
@@ -114,26 +141,7 @@ public static class TrainCommand
                     var task = ctx.AddTask("loading images", maxValue: 1);
                     task.IsIndeterminate = true;
                     reporter = new TrainingProgress(task, s.Epochs);
-                    var options = LH2FaceTrainer.Options.FromPreset(s.Preset);
-                    options.Backbone = s.Backbone;
-                    options.InputSize = s.InputSize;
-                    options.EmbeddingSize = s.EmbeddingSize;
-                    options.Epochs = s.Epochs;
-                    options.BatchSize = s.BatchSize;
-                    options.LearningRate = s.LearningRate;
-                    options.Device = s.Device;
-                    options.Seed = s.Seed;
-                    options.CheckpointDirectory = s.CheckpointDirectory;
-                    options.CheckpointEveryNSteps = s.CheckpointEveryNSteps;
-                    options.ResumeFrom = s.ResumeFrom;
-                    options.UseRenderer = s.UseRenderer;
-                    options.RendererResolution = s.RendererResolution;
-                    options.RendererLearningRate = s.RendererLearningRate;
-                    options.RendererFieldOfView = s.RendererFieldOfView;
                     options.Progress = reporter;
-                    options.CancellationToken = cancellationToken;
-                    if (s.Head is LH2FaceHead head)
-                        options.Head = head;
                     var pipeline = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageRow.ImagePath))
                         .Append(ml.Transforms.Conversion.MapValueToKey("Label", nameof(ImageRow.Identity)))
                         .Append(ml.Transforms.LH2Face(options));

@@ -241,6 +241,7 @@ public sealed class ReliabilityTests
         var r = Run([.. args]);
         AssertFails(r, message);
         Assert.IsFalse(r.Err.Contains("Options.", StringComparison.Ordinal), "flags, not library option names: " + r);
+        Assert.IsFalse(r.Out.Contains("images of", StringComparison.Ordinal), "checked before the images are read: " + r);
         Assert.IsFalse(File.Exists(output));
     }
 
