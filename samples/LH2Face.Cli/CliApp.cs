@@ -134,6 +134,10 @@ public static class CliApp
             OutputPath = r.GetValue(output)!,
             SkipCorrupt = r.GetValue(skipCorrupt),
             Resize = r.GetValue(resize),
+            InputSize = r.GetValue(inputSize),
+            Mean = r.GetValue(mean),
+            Std = r.GetValue(std),
+            Bgr = r.GetValue(bgr),
         }, console, cancellationToken, errors(r)));
         return command;
     }

@@ -113,7 +113,9 @@ public static class EvaluateCommand
             var inner = e;
             while (inner is System.Reflection.TargetInvocationException { InnerException: { } next })
                 inner = next;
-            throw new CliException($"Cannot load model '{s.ModelPath}': {inner.Message.ReplaceLineEndings(" ").Trim()} Give a model.zip written by 'lh2face train' or an ONNX face model with a [N,3,S,S] input.");
+            // The embedder names its options (options.InputSize); the user typed flags.
+            var message = inner.Message.ReplaceLineEndings(" ").Trim().Replace("options.InputSize", "--input-size", StringComparison.Ordinal);
+            throw new CliException($"Cannot load model '{s.ModelPath}': {message} Give a model.zip written by 'lh2face train' or an ONNX face model with a [N,3,S,S] input.");
         }
     }
 

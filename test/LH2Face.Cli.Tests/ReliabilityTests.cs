@@ -544,6 +544,39 @@ public sealed class ReliabilityTests
         AssertFails(Run(EmbedArgs(path, faces, Path.Combine(dir, "e.csv"))), $"Cannot load ONNX model '{path}'");
     }
 
+    /// <summary>The standalone ONNX model with its LH2Face metadata key renamed: a "foreign" model with a 32 px input.</summary>
+    private static string ForeignOnnx(string dir)
+    {
+        var bytes = File.ReadAllBytes(onnx);
+        var key = Encoding.ASCII.GetBytes("lh2face.format_version");
+        int at = bytes.AsSpan().IndexOf(key);
+        Assert.IsGreaterThan(0, at);
+        bytes[at] = (byte)'x';
+        var path = Path.Combine(dir, "foreign.onnx");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    [TestMethod]
+    public void Embed_ForeignOnnxOfAnotherInputSize_NamesTheFlag()
+    {
+        var dir = Case("embed-foreign");
+        var path = ForeignOnnx(dir);
+        AssertFails(Run(EmbedArgs(path, faces, Path.Combine(dir, "e.csv"))), $"ONNX model '{path}' input 'pixels' is Single[-1, 3, 32, 32]", "set --input-size");
+        var r = Run(EmbedArgs(path, faces, Path.Combine(dir, "e.csv"), "--input-size", "32"));
+        Assert.AreEqual(0, r.Code, r.ToString());
+    }
+
+    [TestMethod]
+    public void Evaluate_ForeignOnnxOfAnotherInputSize_NamesTheFlag()
+    {
+        var dir = Case("evaluate-foreign");
+        var path = ForeignOnnx(dir);
+        var r = Run("evaluate", "--model", path, "--data", faces, "--protocol", "Folder", "--out", Path.Combine(dir, "r"));
+        AssertFails(r, $"Cannot load model '{path}'", "set --input-size");
+        Assert.IsFalse(r.Err.Contains("options.", StringComparison.Ordinal), r.ToString());
+    }
+
     [TestMethod]
     public void Embed_MissingImages() =>
         AssertFails(Run(EmbedArgs(model, Path.Combine(root, "no-images"), Path.Combine(Case("embed-noimages"), "e.csv"))), "is neither a file nor a folder");
