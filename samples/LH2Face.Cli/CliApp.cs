@@ -64,7 +64,7 @@ public static class CliApp
         var epochs = new Option<int>("--epochs") { Description = "Passes over the data.", DefaultValueFactory = _ => d.Epochs };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => d.BatchSize };
         var lr = new Option<float>("--lr") { Description = "Peak learning rate (SGD).", DefaultValueFactory = _ => d.LearningRate };
-        var preset = new Option<LH2FaceLossPreset>("--preset") { Description = "Loss: LH2Face (the defaults: vMF head with kappa as the logit scale, quality-aware angular margin, kappa ranking), LH2FaceLiteral (METHOD.md read literally, with the proxy losses), or the baselines ArcFace, CosFace, AdaFace, MagFace, Softmax.", DefaultValueFactory = _ => d.Preset };
+        var preset = new Option<LH2FaceLossPreset>("--preset") { Description = "Loss: LH2Face (the defaults: vMF head at the logit scale sqrt(d), angular margin, kappa ranking so that Quality = ||z|| ranks image quality), LH2FaceLiteral (METHOD.md read literally, with the proxy losses), or the baselines ArcFace, CosFace, AdaFace, MagFace, Softmax.", DefaultValueFactory = _ => d.Preset };
         var head = new Option<LH2FaceHead?>("--head") { Description = "Use this head instead of the preset's, keeping the preset's other loss settings." };
         var device = new Option<LH2FaceDevice>("--device") { Description = "Where to train.", DefaultValueFactory = _ => d.Device };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, data order and augmentation.", DefaultValueFactory = _ => d.Seed };

@@ -53,15 +53,20 @@ public sealed partial class LH2FaceTrainer
         /// <summary>Additive cosine margin m of CosFace (paper: 0.35).</summary>
         public float CosFaceMargin = 0.35f;
 
-        /// <summary>How the LH2Face head turns kappa into the logit scale (METHOD.md section 2 reads it literally: <see cref="LH2FaceKappaScale.Raw"/>).</summary>
-        public LH2FaceKappaScale KappaScale = LH2FaceKappaScale.Raw;
+        /// <summary>
+        /// How the LH2Face head turns kappa into the logit scale. Default <see cref="LH2FaceKappaScale.SqrtDimension"/> (kappa at its
+        /// expected value sqrt(d)), chosen on a validation split (README "Loss study"); METHOD.md section 2 reads it literally,
+        /// <see cref="LH2FaceKappaScale.Raw"/> (preset <see cref="LH2FaceLossPreset.LH2FaceLiteral"/>).
+        /// </summary>
+        public LH2FaceKappaScale KappaScale = LH2FaceKappaScale.SqrtDimension;
 
         /// <summary>
-        /// LH2Face margin function, the Uncertainty-Aware Margin (METHOD.md section 2). Default QualityAngular: an angular
-        /// margin m * clamp(kappa / mu_kappa, 0, 2) chosen on a validation split (README "Loss study"); METHOD.md's literal
-        /// reading is <see cref="LH2FaceMarginFunction.Literal"/> (preset <see cref="LH2FaceLossPreset.LH2FaceLiteral"/>).
+        /// LH2Face margin function, the Uncertainty-Aware Margin (METHOD.md section 2). Default Angular: a constant angular margin
+        /// of MarginCoefficient radians, chosen on a validation split at 112 px / 512-d, where the quality-aware angular margin
+        /// (<see cref="LH2FaceMarginFunction.QualityAngular"/>, the default before) cost low-quality recognition (README "Loss study").
+        /// METHOD.md's literal reading is <see cref="LH2FaceMarginFunction.Literal"/> (preset <see cref="LH2FaceLossPreset.LH2FaceLiteral"/>).
         /// </summary>
-        public LH2FaceMarginFunction MarginFunction = LH2FaceMarginFunction.QualityAngular;
+        public LH2FaceMarginFunction MarginFunction = LH2FaceMarginFunction.Angular;
 
         /// <summary>
         /// LH2Face margin coefficient m: the angular margin in radians at kappa = mu_kappa (QualityAngular, Angular; default 0.5, ArcFace's),
@@ -265,6 +270,7 @@ public sealed partial class LH2FaceTrainer
                 case LH2FaceLossPreset.LH2Face:
                     var defaults = new Options();
                     Head = LH2FaceHead.LH2Face;
+                    KappaScale = defaults.KappaScale;
                     MarginFunction = defaults.MarginFunction;
                     MarginCoefficient = defaults.MarginCoefficient;
                     KappaRankingWeight = defaults.KappaRankingWeight;
@@ -274,6 +280,7 @@ public sealed partial class LH2FaceTrainer
                     break;
                 case LH2FaceLossPreset.LH2FaceLiteral:
                     Head = LH2FaceHead.LH2Face;
+                    KappaScale = LH2FaceKappaScale.Raw;
                     MarginFunction = LH2FaceMarginFunction.Literal;
                     MarginCoefficient = 0.35f;
                     KappaRankingWeight = 0f;

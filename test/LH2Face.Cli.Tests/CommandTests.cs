@@ -113,9 +113,9 @@ public sealed class CommandTests
             return session.ModelMetadata.CustomMetadataMap["lh2face.loss"];
         }
 
-        // The default is the LH2Face method: its head with the QualityAngular margin plus the kappa ranking, no proxy terms.
+        // The default is the LH2Face method: its head with an angular margin at the scale sqrt(d) plus the kappa ranking, no proxy terms.
         var lh2face = LossOf();
-        StringAssert.Contains(lh2face, "\"head\":\"LH2Face(margin=QualityAngular");
+        StringAssert.Contains(lh2face, "\"head\":\"LH2Face(margin=Angular");
         StringAssert.Contains(lh2face, "\"kappa_ranking\":3");
         Assert.IsFalse(lh2face.Contains("proxy_p", StringComparison.Ordinal), lh2face);
         // METHOD.md read literally: the Literal margin and the three proxy losses.

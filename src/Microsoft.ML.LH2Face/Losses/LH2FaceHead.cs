@@ -61,6 +61,14 @@ public enum LH2FaceKappaScale
 
     /// <summary>kappa_i' = Scale for every sample: no concentration in the logits (the ablation "kappa -> fixed scale").</summary>
     Fixed,
+
+    /// <summary>
+    /// kappa_i' = sqrt(EmbeddingSize) for every sample: the concentration at its expected value, since insightface's final
+    /// BatchNorm (scale frozen at 1) gives every dimension of z unit variance, so ||z|| is about sqrt(d). The default: chosen on
+    /// the validation split at 112 px / 512-d (README "Loss study"); kappa then carries quality through the kappa ranking and
+    /// the Quality output rather than through the logit scale.
+    /// </summary>
+    SqrtDimension,
 }
 
 /// <summary>The last layer of the IResNet backbones, the batch norm of the embedding z (insightface's "features").</summary>

@@ -13,7 +13,12 @@ internal static class LossConfiguration
     public static string DescribeHead(LH2FaceTrainer.Options o) => o.Head switch
     {
         LH2FaceHead.LH2Face => $"LH2Face(margin={o.MarginFunction}, coefficient={F(o.MarginCoefficient)}" +
-            (o.KappaScale == LH2FaceKappaScale.Raw ? "" : $", kappa_scale={o.KappaScale}(s={F(o.Scale)})") +
+            o.KappaScale switch
+            {
+                LH2FaceKappaScale.Raw => "",
+                LH2FaceKappaScale.SqrtDimension => $", kappa_scale=SqrtDimension(s={F((float)Math.Sqrt(o.EmbeddingSize))})",
+                _ => $", kappa_scale={o.KappaScale}(s={F(o.Scale)})",
+            } +
             (o.HardNegativeEmphasis ? ", hard_negatives=curricular" : "") +
             (o.MarginFunction == LH2FaceMarginFunction.AdaFace ? $", h={F(o.AdaFaceH)}" : "") +
             $", kappa=[{F(o.KappaMin)},{F(o.KappaMax)}], norm={o.NormControl}" + o.NormControl switch

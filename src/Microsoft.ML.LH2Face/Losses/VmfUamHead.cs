@@ -42,7 +42,8 @@ internal sealed class VmfUamHead : MarginHead
         marginFunction = options.MarginFunction;
         normControl = options.NormControl;
         kappaScale = options.KappaScale;
-        scale = options.Scale;
+        // SqrtDimension is Fixed at sqrt(d), rounded to float as a Scale option of that value would be.
+        scale = options.KappaScale == LH2FaceKappaScale.SqrtDimension ? (float)Math.Sqrt(embeddingSize) : options.Scale;
         mean_norm = tensor(options.InitialMeanNorm);
         std_norm = tensor(100f);
         // Registered only when used, so models without it keep their state-dict layout.
@@ -135,7 +136,7 @@ internal sealed class VmfUamHead : MarginHead
         {
             LH2FaceKappaScale.Raw => norms.clamp(kappaMin, kappaMax),
             LH2FaceKappaScale.Relative => (norms * (scale / mean_norm.detach())).clamp(kappaMin, kappaMax),
-            LH2FaceKappaScale.Fixed => full_like(norms, scale),
+            LH2FaceKappaScale.Fixed or LH2FaceKappaScale.SqrtDimension => full_like(norms, scale),
             _ => throw new ArgumentOutOfRangeException(nameof(kappaScale), kappaScale,
                 $"Unknown kappa scale '{kappaScale}': use one of {string.Join(", ", Enum.GetNames<LH2FaceKappaScale>())}."),
         };

@@ -43,7 +43,7 @@ public sealed class HeadTests
     }
 
     /// <summary>The head with the settings these hand examples were written for: for LH2Face, METHOD.md's Literal margin with m = 0.35.</summary>
-    private static LH2FaceTrainer.Options HeadOptions(LH2FaceHead head) => new() { Head = head, EmbeddingSize = 2, MarginFunction = LH2FaceMarginFunction.Literal, MarginCoefficient = 0.35f };
+    private static LH2FaceTrainer.Options HeadOptions(LH2FaceHead head) => new() { Head = head, EmbeddingSize = 2, KappaScale = LH2FaceKappaScale.Raw, MarginFunction = LH2FaceMarginFunction.Literal, MarginCoefficient = 0.35f };
 
     [TestMethod]
     public void ArcFace_HandExample_MatchesScaledCosThetaPlusMargin()
@@ -109,6 +109,30 @@ public sealed class HeadTests
         options.KappaScale = LH2FaceKappaScale.Fixed;
         using var head = HeadFactory.Create(options, 4);
         AssertLogits((i, j) => 64 * (Cos(i, j) - (j == Labels[i] ? 0.35 : 0)), Logits(head), 2e-4);
+    }
+
+    [TestMethod]
+    public void LH2FaceSqrtDimensionScale_HandExample_IsTheFixedScaleSqrtD()
+    {
+        var options = HeadOptions(LH2FaceHead.LH2Face);
+        options.KappaScale = LH2FaceKappaScale.SqrtDimension;
+        using var head = HeadFactory.Create(options, 4);
+        // d = 2: every sample's logit scale is sqrt(2), whatever its norm; the literal margin is then 0.35 sqrt(2).
+        AssertLogits((i, j) => Math.Sqrt(2) * (Cos(i, j) - (j == Labels[i] ? 0.35 : 0)), Logits(head), 2e-5);
+    }
+
+    [TestMethod]
+    public void LH2FacePresetDefaults_HandExample_AngularMarginAtScaleSqrtD()
+    {
+        var options = LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2Face);
+        options.EmbeddingSize = 2;
+        Assert.AreEqual(LH2FaceKappaScale.SqrtDimension, options.KappaScale);
+        Assert.AreEqual(LH2FaceMarginFunction.Angular, options.MarginFunction);
+        using var head = HeadFactory.Create(options, 4);
+        // target sqrt(2) cos(theta + 0.5), others sqrt(2) cos(theta): ArcFace's form at the scale sqrt(d).
+        AssertLogits((i, j) => Math.Sqrt(2) * (j == Labels[i] ? Math.Cos(Math.Acos(Cos(i, j)) + 0.5) : Cos(i, j)), Logits(head), 2e-4);
+        // METHOD.md's literal reading keeps kappa = ||z|| as the scale.
+        Assert.AreEqual(LH2FaceKappaScale.Raw, LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral).KappaScale);
     }
 
     [TestMethod]

@@ -24,7 +24,7 @@ public sealed class LossOptionsTests
         var expectedChanges = new Dictionary<LH2FaceLossPreset, string[]>
         {
             [LH2FaceLossPreset.LH2Face] = Array.Empty<string>(),
-            [LH2FaceLossPreset.LH2FaceLiteral] = new[] { "MarginFunction", "MarginCoefficient", "KappaRankingWeight", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
+            [LH2FaceLossPreset.LH2FaceLiteral] = new[] { "KappaScale", "MarginFunction", "MarginCoefficient", "KappaRankingWeight", "ProxyPositiveSampleWeight", "ProxyNegativeSampleWeight", "ProxyProxyWeight" },
             [LH2FaceLossPreset.ArcFace] = baseline,
             [LH2FaceLossPreset.CosFace] = baseline,
             [LH2FaceLossPreset.AdaFace] = baseline,
@@ -53,7 +53,7 @@ public sealed class LossOptionsTests
         Assert.AreEqual("CosFace(s=64, m=0.35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.CosFace)));
         Assert.AreEqual("AdaFace(s=64, m=0.4, h=0.333, t_alpha=0.01)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.AdaFace)));
         Assert.AreEqual("MagFace(s=64, l_a=10, u_a=110, l_m=0.45, u_m=0.8, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.MagFace)));
-        Assert.AreEqual("LH2Face(margin=QualityAngular, coefficient=0.5, kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(new LH2FaceTrainer.Options()));
+        Assert.AreEqual("LH2Face(margin=Angular, coefficient=0.5, kappa_scale=SqrtDimension(s=22.627417), kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(new LH2FaceTrainer.Options()));
         Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral)));
         CollectionAssert.AreEquivalent(new[] { "cross_entropy", "norm_regulariser", "kappa_ranking" }, LossConfiguration.TermWeights(new LH2FaceTrainer.Options()).Keys.ToArray());
         Assert.AreEqual(3f, LossConfiguration.TermWeights(new LH2FaceTrainer.Options())["kappa_ranking"]);

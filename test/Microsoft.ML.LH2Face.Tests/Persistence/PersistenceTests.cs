@@ -173,7 +173,7 @@ public sealed class PersistenceTests
         Assert.AreEqual("1", metadata[OnnxMetadata.FormatVersion]);
         Assert.AreEqual("32", metadata[OnnxMetadata.EmbeddingSize]);
         Assert.AreEqual("32x32", metadata[OnnxMetadata.InputSize]);
-        StringAssert.Contains(metadata[OnnxMetadata.Head], "LH2Face(margin=QualityAngular");
+        StringAssert.Contains(metadata[OnnxMetadata.Head], "LH2Face(margin=Angular");
         StringAssert.Contains(metadata[OnnxMetadata.TrainingSummary], "\"steps\":9");
         Assert.AreEqual(17, OnnxSharpOpset(path));
     }
