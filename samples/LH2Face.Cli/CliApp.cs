@@ -78,7 +78,7 @@ public static class CliApp
         var rendererLr = new Option<float>("--renderer-lr") { Description = "Peak learning rate of the renderer's own parameters (Adam, same schedule as --lr).", DefaultValueFactory = _ => d.RendererLearningRate };
         var rendererFov = new Option<float>("--renderer-fov") { Description = "Renderer camera field of view in degrees: sets how deep the face is against its width (smaller = deeper).", DefaultValueFactory = _ => d.RendererFieldOfView };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out images that do not decode completely (truncated, empty, not an image) and report how many, instead of stopping at the first." };
-        var resize = new Option<bool>("--resize") { Description = "Stretch every image to the model input size. Without it, face crops of another size are resized and images that look like photos (far from square, or over 4x the input side) are refused." };
+        var resize = ResizeOption();
         var logFile = new Option<string?>("--log") { Description = "Also write the trainer's log (settings, loss configuration, each epoch's loss terms) to this text file as training goes." };
 
         var command = new Command("train", "Train a face-embedding model on an identity folder and save it as an ML.NET model zip.")
@@ -121,11 +121,8 @@ public static class CliApp
         var images = new Option<string>("--images") { Description = "An image file, or a folder searched recursively for .png/.jpg/.jpeg.", Required = true };
         var output = new Option<string>("--out") { Description = "CSV to write: path,quality,e0,e1,...", Required = true };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out images that do not decode completely and report how many, instead of stopping at the first." };
-        var resize = new Option<bool>("--resize") { Description = "Stretch every image to the model input size. Without it, face crops of another size are resized and images that look like photos (far from square, or over 4x the input side) are refused." };
-        var inputSize = new Option<int>("--input-size") { Description = "ONNX models without LH2Face metadata: input side in pixels.", DefaultValueFactory = _ => 112 };
-        var mean = new Option<float>("--mean") { Description = "ONNX models without LH2Face metadata: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f };
-        var std = new Option<float>("--std") { Description = "ONNX models without LH2Face metadata: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f };
-        var bgr = new Option<bool>("--bgr") { Description = "ONNX models without LH2Face metadata: feed BGR instead of RGB." };
+        var resize = ResizeOption();
+        var (inputSize, mean, std, bgr) = OnnxInputOptions();
         var command = new Command("embed", "Embed images with a trained model (model.zip or ONNX) and write the embeddings as CSV.") { model, images, output, skipCorrupt, resize, inputSize, mean, std, bgr };
         command.SetAction(r => EmbedCommand.Run(new EmbedSettings
         {
@@ -149,13 +146,10 @@ public static class CliApp
         var protocol = new Option<EvaluationProtocol>("--protocol") { Description = "Bin, IjbB, IjbC, Folder or SynthFace.", Required = true };
         var output = new Option<string>("--out") { Description = "Folder for report.md, report.json and the plots.", Required = true };
         var noFlip = new Option<bool>("--no-flip") { Description = "Embed images without adding the mirrored image's embedding." };
-        var inputSize = new Option<int>("--input-size") { Description = "ONNX models: input side in pixels.", DefaultValueFactory = _ => 112 };
-        var mean = new Option<float>("--mean") { Description = "ONNX models: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f };
-        var std = new Option<float>("--std") { Description = "ONNX models: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f };
-        var bgr = new Option<bool>("--bgr") { Description = "ONNX models: feed BGR instead of RGB." };
+        var (inputSize, mean, std, bgr) = OnnxInputOptions();
         var maxImages = new Option<int>("--max-images") { Description = "Folder protocol: at most this many images.", DefaultValueFactory = _ => 2000 };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out images (Folder) or pairs (Bin) that do not decode completely and report how many, instead of stopping at the first." };
-        var resize = new Option<bool>("--resize") { Description = "Stretch every image to the model input size. Without it, face crops of another size are resized and images that look like photos (far from square, or over 4x the input side) are refused." };
+        var resize = ResizeOption();
         var command = new Command("evaluate", "Run a verification or identification protocol on a model and write a report (markdown, JSON, plots).")
         {
             model, data, protocol, output, noFlip, inputSize, mean, std, bgr, maxImages, skipCorrupt, resize,
@@ -190,4 +184,17 @@ public static class CliApp
         command.SetAction(r => GenerateCommand.Run(r.GetValue(output)!, r.GetValue(format), r.GetValue(preset)!, console, errors(r)));
         return command;
     }
+
+    /// <summary>--resize, the same in train, embed and evaluate (see <see cref="ImagePolicy"/>).</summary>
+    private static Option<bool> ResizeOption() => new("--resize")
+    {
+        Description = "Stretch every image to the model input size. Without it, face crops of another size are resized and images that look like photos (far from square, or over 4x the input side) are refused.",
+    };
+
+    /// <summary>The input convention of ONNX models from elsewhere (embed and evaluate); graphs exported by this library carry theirs in metadata.</summary>
+    private static (Option<int> InputSize, Option<float> Mean, Option<float> Std, Option<bool> Bgr) OnnxInputOptions() => (
+        new("--input-size") { Description = "ONNX models without LH2Face metadata: input side in pixels.", DefaultValueFactory = _ => 112 },
+        new("--mean") { Description = "ONNX models without LH2Face metadata: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f },
+        new("--std") { Description = "ONNX models without LH2Face metadata: normalisation (x - mean) / std.", DefaultValueFactory = _ => 127.5f },
+        new("--bgr") { Description = "ONNX models without LH2Face metadata: feed BGR instead of RGB." });
 }
