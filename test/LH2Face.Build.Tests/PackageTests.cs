@@ -124,6 +124,9 @@ public sealed class PackageTests
             Assert.IsTrue(File.Exists(Path.Combine(app, "model.zip")));
             Assert.IsFalse(File.Exists(Path.Combine(app, "LH2Face.LibTorchCompat.g.cs")), "the build step's source goes to obj/, not the project folder");
             Assert.IsEmpty(Directory.GetFiles(app, "*.onnx", SearchOption.TopDirectoryOnly));
+            // The program cleans up after itself, so it runs again (and in CI twice) without a leftover folder.
+            (code, output) = DotNet.Run("run -c Release -nologo --no-build", app, 300);
+            Assert.AreEqual(0, code, "second run: " + output);
         }
         finally
         {
