@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.LH2Face.Losses;
+using Microsoft.ML.LH2Face.Native;
 using Microsoft.ML.LH2Face.Numerics;
 using Microsoft.ML.LH2Face.Rendering;
 using TorchSharp;
@@ -50,6 +51,8 @@ internal sealed class TrainingSession
 
     public TrainingResult Run()
     {
+        // Where no build step weakened libLibTorchSharp.so (notebooks, scripts), load a weakened copy first.
+        TorchSharpNative.EnsureLoadable(log);
         var device = ResolveDevice(options.Device);
         int batchSize = Math.Min(options.BatchSize, train.Count);
         if (batchSize < 2)
