@@ -269,11 +269,7 @@ public static class EvaluateCommand
     {
         "small" => SynthFaceProtocolOptions.Small(),
         "full" => SynthFaceProtocolOptions.Full(),
-        // A smoke-test size (seconds, not minutes): the numbers are too noisy to compare losses.
-        "tiny" => new SynthFaceProtocolOptions
-        {
-            TrainIdentities = 20, TrainImagesPerIdentity = 8, TestIdentities = 12, TestImagesPerIdentity = 16, PairsPerStratum = 30,
-        },
+        "tiny" => SynthFaceProtocolOptions.Tiny(),
         _ => throw new CliException($"SynthFace preset '{name}' is unknown: use small, full or tiny."),
     };
 

@@ -55,6 +55,19 @@ public sealed class SynthFaceProtocolOptions
     /// <summary>The small preset: 200 x 20 training images, 100 x 20 test images, 300 genuine and 5000 impostor pairs per stratum.</summary>
     public static SynthFaceProtocolOptions Small() => new() { ImpostorPairsPerStratum = 5000 };
 
+    /// <summary>
+    /// The tiny preset, a smoke-test size (seconds, not minutes; too noisy to compare losses): 20 x 8 training
+    /// images, 12 x 16 test images, 30 pairs per stratum (15 genuine, 15 impostor).
+    /// </summary>
+    public static SynthFaceProtocolOptions Tiny() => new()
+    {
+        TrainIdentities = 20,
+        TrainImagesPerIdentity = 8,
+        TestIdentities = 12,
+        TestImagesPerIdentity = 16,
+        PairsPerStratum = 30,
+    };
+
     /// <summary>The full preset: 5000 x 40 training images, 1000 x 24 test images, 3000 pairs per stratum, 3 media per template.</summary>
     public static SynthFaceProtocolOptions Full() => new()
     {
