@@ -10,7 +10,8 @@ namespace Microsoft.ML.LH2Face.Data.Embedding;
 /// fed: an <see cref="MLImage"/> column "Image", a planar float vector column "Image" (3 x s x s), or a
 /// text column "ImagePath" read by the pipeline's own LoadImages (images are then written to temporary
 /// PNG files; a text column "Identity", which 'lh2face train' models also take, is fed empty). A model
-/// saved without an input schema is probed with an MLImage column "Image". The output must hold a
+/// whose saved input schema has none of these (ML.NET leaves image columns out of it) is probed with an
+/// MLImage column "Image" of the given input size. The output must hold a
 /// float vector column "Embedding"; other outputs (e.g. "Quality") are ignored.
 /// </summary>
 public sealed class MlNetModelEmbedder : IFaceEmbedder
@@ -75,20 +76,16 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
             kind = InputKind.Path;
             inputType = path.Value.Type;
         }
-        else if (saved is null || saved.Count == 0)
+        else
         {
-            // ML.NET cannot save an input schema made only of an image column (nothing it can serialise),
-            // so such models come without one: try an MLImage column of the expected size.
+            // ML.NET leaves image columns out of the saved input schema (it cannot serialise them): a model
+            // trained on an MLImage column comes back without it, alone or among other columns. Probe with an
+            // MLImage column of the expected size.
             kind = InputKind.Image;
             inputType = new ImageDataViewType(inputSize, inputSize);
             var probe = new DataViewSchema.Builder();
             probe.AddColumn(ImageColumn, inputType);
             schema = probe.ToSchema();
-        }
-        else
-        {
-            string columns = string.Join(", ", saved.Select(c => $"{c.Name}: {c.Type}"));
-            throw new ArgumentException($"Model '{modelPath}' takes ({columns}); this embedder feeds an MLImage or planar float column '{ImageColumn}', or a text column '{ImagePathColumn}'.", nameof(modelPath));
         }
 
         DataViewSchema.Column? output;
@@ -99,7 +96,9 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            throw new ArgumentException($"Model '{modelPath}' does not accept a {inputType} column '{(kind == InputKind.Path ? ImagePathColumn : ImageColumn)}': {e.Message}", nameof(modelPath), e);
+            string savedColumns = saved is null || saved.Count == 0 ? "" : $" (its saved input columns: {string.Join(", ", saved.Select(c => $"{c.Name}: {c.Type}"))})";
+            throw new ArgumentException($"Model '{modelPath}'{savedColumns} does not accept a {inputType} column '{(kind == InputKind.Path ? ImagePathColumn : ImageColumn)}': {e.Message}. " +
+                $"This embedder feeds an MLImage or planar float column '{ImageColumn}', or a text column '{ImagePathColumn}'.", nameof(modelPath), e);
         }
         if (output?.Type is not VectorDataViewType { ItemType: NumberDataViewType } outputVector || outputVector.ItemType != NumberDataViewType.Single)
             throw new ArgumentException($"Model '{modelPath}' has no float vector output column '{EmbeddingColumn}' (got {output?.Type.ToString() ?? "none"}): save the scoring model of an LH2Face trainer.", nameof(modelPath));

@@ -70,6 +70,25 @@ public sealed class MlNetModelEmbedderTests
     }
 
     [TestMethod]
+    public void Embed_ImageColumnAmongOthersSavedWithTheDataSchema_ProbesTheDroppedImageColumn()
+    {
+        // As SynthFaceDataView training data is saved: ML.NET keeps Label and Identity and drops the image column.
+        var ctx = new MLContext(seed: 0);
+        using var sample = Image(0);
+        var data = ctx.Data.LoadFromEnumerable(new[] { new LabelledImageInput { Image = sample, Identity = 3 } });
+        var model = ctx.Transforms.ExtractPixels("Embedding", "Image", interleavePixelColors: false).Fit(data);
+        string path = Path.Combine(folder, "labelled.zip");
+        ctx.Model.Save(model, data.Schema, path);
+        ctx.Model.Load(path, out var saved);
+        Assert.IsNull(saved.GetColumnOrNull("Image"), "ML.NET dropped the image column from the saved schema");
+        Assert.IsNotNull(saved.GetColumnOrNull("Identity"));
+
+        using var embedder = new MlNetModelEmbedder(path, Size);
+        using var a = Image(1);
+        Assert.AreEqual(10f + 1, embedder.Embed(new[] { a }, flipTest: false)[0][1], "red at x = 1");
+    }
+
+    [TestMethod]
     public void Embed_ImagePathModel_WritesTemporaryFilesAndReadsThemBack()
     {
         var ctx = new MLContext(seed: 0);
@@ -141,13 +160,22 @@ public sealed class MlNetModelEmbedderTests
         string path = Path.Combine(folder, "other.zip");
         ctx.Model.Save(model, data.Schema, path);
         var e = Assert.ThrowsExactly<ArgumentException>(() => new MlNetModelEmbedder(path));
-        StringAssert.Contains(e.Message, "Features");
+        StringAssert.Contains(e.Message, "its saved input columns: Features: Vector<Single, 2>");
+        StringAssert.Contains(e.Message, "column 'Image'");
     }
 
     private sealed class ImageInput
     {
         [ImageType(Size, Size)]
         public MLImage Image { get; set; } = null!;
+    }
+
+    private sealed class LabelledImageInput
+    {
+        [ImageType(Size, Size)]
+        public MLImage Image { get; set; } = null!;
+
+        public int Identity { get; set; }
     }
 
     private sealed class PathInput
