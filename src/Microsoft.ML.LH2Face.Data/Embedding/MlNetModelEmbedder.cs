@@ -57,10 +57,10 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         DataViewSchema? saved = schema;
         var image = saved?.GetColumnOrNull(ImageColumn);
         var path = saved?.GetColumnOrNull(ImagePathColumn);
-        if (image?.Type is ImageDataViewType)
+        if (image?.Type is ImageDataViewType savedImage)
         {
             kind = InputKind.Image;
-            inputType = image.Value.Type;
+            inputType = MLImageTypes.For(savedImage.Width, savedImage.Height);
         }
         else if (image?.Type is VectorDataViewType vector && vector.ItemType == NumberDataViewType.Single && vector.Size > 0)
         {
@@ -82,7 +82,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
             // trained on an MLImage column comes back without it, alone or among other columns. Probe with an
             // MLImage column of the expected size.
             kind = InputKind.Image;
-            inputType = new ImageDataViewType(inputSize, inputSize);
+            inputType = MLImageTypes.For(inputSize, inputSize);
             var probe = new DataViewSchema.Builder();
             probe.AddColumn(ImageColumn, inputType);
             schema = probe.ToSchema();

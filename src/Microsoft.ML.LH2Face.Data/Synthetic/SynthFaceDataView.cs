@@ -11,8 +11,6 @@ namespace Microsoft.ML.LH2Face.Data.Synthetic;
 /// </summary>
 public static class SynthFaceDataView
 {
-    private static readonly object RegisterLock = new();
-
     /// <summary>
     /// The view of identities <paramref name="firstIdentity"/> .. +<paramref name="identities"/>, each with
     /// <paramref name="imagesPerIdentity"/> images. Columns: Image (image type), Label (key over the identities),
@@ -37,22 +35,8 @@ public static class SynthFaceDataView
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         int size = generator.ImageSize;
         var schema = SchemaDefinition.Create(typeof(SynthFaceRow));
-        var imageType = new ImageDataViewType(size, size);
-        if (size != FaceTemplate.Size)
-        {
-            // Other sizes need their own MLImage <-> image type registration (the attribute registers 112 only).
-            lock (RegisterLock)
-            {
-                try
-                {
-                    DataViewTypeManager.Register(imageType, typeof(MLImage), new ImageTypeAttribute(size, size));
-                }
-                catch (ArgumentException)
-                {
-                    // Already registered by an earlier view of this size.
-                }
-            }
-        }
+        // Sizes other than 112 need their own MLImage <-> image type registration (the attribute registers 112 only).
+        var imageType = MLImageTypes.For(size, size);
         schema[nameof(SynthFaceRow.Image)].ColumnType = imageType;
         schema[nameof(SynthFaceRow.Label)].ColumnType = new KeyDataViewType(typeof(uint), identities);
         return mlContext.Data.LoadFromEnumerable(Rows(generator, identities, imagesPerIdentity, firstIdentity, batchSize, maxDegreeOfParallelism), schema);

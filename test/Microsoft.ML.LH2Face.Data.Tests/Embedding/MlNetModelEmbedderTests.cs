@@ -89,6 +89,22 @@ public sealed class MlNetModelEmbedderTests
     }
 
     [TestMethod]
+    public void Embed_InputSizeNoAttributeRegistered_RegistersTheImageTypeItself()
+    {
+        // No class in this process carries [ImageType(7, 7)]: ML.NET alone would say "Type 'MLImage' is not yet supported".
+        var ctx = new MLContext(seed: 0);
+        using var sample = Image(0);
+        var data = ctx.Data.LoadFromEnumerable(new[] { new ImageInput { Image = sample } });
+        var model = ctx.Transforms.ResizeImages("Small", 3, 3, "Image").Append(ctx.Transforms.ExtractPixels("Embedding", "Small", interleavePixelColors: false)).Fit(data);
+        string path = Path.Combine(folder, "resize.zip");
+        ctx.Model.Save(model, null, path);
+        using var embedder = new MlNetModelEmbedder(path, 7);
+        var planar = Enumerable.Range(0, 3 * 7 * 7).Select(i => (float)(i % 7 * 30)).ToArray();
+        var result = embedder.Embed(new[] { planar }, flipTest: false);
+        Assert.HasCount(3 * 3 * 3, result[0]);
+    }
+
+    [TestMethod]
     public void Embed_ImagePathModel_WritesTemporaryFilesAndReadsThemBack()
     {
         var ctx = new MLContext(seed: 0);
