@@ -5,7 +5,7 @@ using SkiaSharp;
 namespace Microsoft.ML.LH2Face.Data.Reports;
 
 /// <summary>
-/// ROC and score-histogram PNGs drawn with SkiaSharp 2.88 (the version Microsoft.ML.ImageAnalytics
+/// ROC, score-histogram and bar-chart PNGs drawn with SkiaSharp 2.88 (the version Microsoft.ML.ImageAnalytics
 /// brings). ScottPlot 5.1 is not used: it requires SkiaSharp 3.x, and SkiaSharp 3 removes
 /// SKBitmap.GetPixelSpan, which MLImage.Pixels calls, so referencing it breaks every MLImage reader of
 /// this library (MissingMethodException at run time). The legend stands in a column right of the plot,
@@ -17,6 +17,7 @@ public static class ReportPlots
     private const int Height = 560;
     private const float Left = 80, Right = 20, Top = 44, Bottom = 64;
     private const float LegendSwatch = 28, LegendGap = 8, LegendRow = 20, LegendPadding = 16;
+    private const float BarSlot = 110, BarFill = 0.6f;
 
     /// <summary>Twelve colours told apart on white (Tableau 10, then a dark teal and an olive).</summary>
     private static readonly SKColor[] Palette =
@@ -86,6 +87,90 @@ public static class ReportPlots
         var axes = new Axes("Score", "Fraction of pairs", xMin, xMax, 0, yMax,
             xTicks, x => x.ToString("0.###", CultureInfo.InvariantCulture), yTicks, y => y.ToString("0.###", CultureInfo.InvariantCulture));
         return Draw(new[] { ($"Score distribution: {name}", (IReadOnlyList<Series>)series) }, axes);
+    }
+
+    /// <summary>A bar: its label, its value and the half-length of its error whisker (0 for none).</summary>
+    public sealed record Bar(string Name, double Value, double Error = 0);
+
+    /// <summary>
+    /// One bar per entry, in order, each in its own colour (the series colours), with an error whisker of
+    /// +- <see cref="Bar.Error"/>, its value printed above and its name below. The value axis starts at 0
+    /// and ends a little above the highest bar top (value + error).
+    /// </summary>
+    /// <param name="title">Chart title.</param>
+    /// <param name="valueLabel">Label of the value axis, e.g. "hard-HQ TAR@FAR=1e-2 (%)".</param>
+    /// <param name="bars">The bars; values and errors must be finite, values at least 0.</param>
+    /// <param name="valueFormat">Format of the printed values (default one decimal).</param>
+    public static byte[] Bars(string title, string valueLabel, IReadOnlyList<Bar> bars, string valueFormat = "0.0")
+    {
+        ArgumentNullException.ThrowIfNull(bars);
+        if (bars.Count == 0)
+            throw new ArgumentException("Give at least one bar.", nameof(bars));
+        foreach (var b in bars)
+            if (!double.IsFinite(b.Value) || !double.IsFinite(b.Error) || b.Value < 0 || b.Error < 0)
+                throw new ArgumentException($"Bar '{b.Name}' has value {b.Value} and error {b.Error}: both must be finite and at least 0.", nameof(bars));
+        double top = bars.Max(b => b.Value + b.Error);
+        double step = NiceStep(top <= 0 ? 1 : top / 5);
+        double yMax = Math.Ceiling(top * 1.08 / step) * step;
+        if (yMax <= 0)
+            yMax = step;
+        int ticks = (int)Math.Round(yMax / step);
+        var yTicks = Enumerable.Range(0, ticks + 1).Select(k => k * step).ToArray();
+
+        using var text = new SKPaint { Color = SKColors.Black, TextSize = 14, IsAntialias = true };
+        using var titleText = new SKPaint { Color = SKColors.Black, TextSize = 18, IsAntialias = true, FakeBoldText = true };
+        using var grid = new SKPaint { Color = new SKColor(0xe0, 0xe0, 0xe0), StrokeWidth = 1, IsAntialias = true };
+        using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1.5f, Style = SKPaintStyle.Stroke, IsAntialias = true };
+        using var whisker = new SKPaint { Color = SKColors.Black, StrokeWidth = 2, Style = SKPaintStyle.Stroke, IsAntialias = true };
+        float slot = Math.Max(BarSlot, bars.Max(b => text.MeasureText(b.Name)) + 12);
+        float plotW = bars.Count * slot, plotH = Height - Top - Bottom;
+        int width = (int)Math.Ceiling(Left + plotW + Right);
+        using var bitmap = new SKBitmap(width, Height);
+        using var canvas = new SKCanvas(bitmap);
+        canvas.Clear(SKColors.White);
+        float Py(double y) => Top + plotH - (float)(y / yMax) * plotH;
+        foreach (double y in yTicks)
+        {
+            canvas.DrawLine(Left, Py(y), Left + plotW, Py(y), grid);
+            string label = y.ToString("0.###", CultureInfo.InvariantCulture);
+            canvas.DrawText(label, Left - 8 - text.MeasureText(label), Py(y) + 5, text);
+        }
+        for (int i = 0; i < bars.Count; i++)
+        {
+            var b = bars[i];
+            float centre = Left + (i + 0.5f) * slot, half = slot * BarFill / 2;
+            using var fill = new SKPaint { Color = Palette[i % Palette.Length], Style = SKPaintStyle.Fill };
+            canvas.DrawRect(SKRect.Create(centre - half, Py(b.Value), 2 * half, Py(0) - Py(b.Value)), fill);
+            if (b.Error > 0)
+            {
+                float low = Py(Math.Max(0, b.Value - b.Error)), high = Py(b.Value + b.Error);
+                canvas.DrawLine(centre, low, centre, high, whisker);
+                canvas.DrawLine(centre - 6, high, centre + 6, high, whisker);
+                canvas.DrawLine(centre - 6, low, centre + 6, low, whisker);
+            }
+            string value = b.Value.ToString(valueFormat, CultureInfo.InvariantCulture);
+            canvas.DrawText(value, centre + 9, Py(b.Value + b.Error * 0.5) - 4, text);
+            canvas.DrawText(b.Name, centre - text.MeasureText(b.Name) / 2, Top + plotH + 20, text);
+        }
+        canvas.DrawRect(Left, Top, plotW, plotH, axis);
+        canvas.DrawText(title, Left + (plotW - titleText.MeasureText(title)) / 2, Top - 14, titleText);
+        canvas.Save();
+        canvas.RotateDegrees(-90);
+        canvas.DrawText(valueLabel, -(Top + (plotH + text.MeasureText(valueLabel)) / 2), 22, text);
+        canvas.Restore();
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    /// <summary>1, 2 or 5 times a power of ten, at least <paramref name="rough"/>.</summary>
+    private static double NiceStep(double rough)
+    {
+        double power = Math.Pow(10, Math.Floor(Math.Log10(rough)));
+        foreach (double m in new[] { 1.0, 2.0, 5.0, 10.0 })
+            if (m * power >= rough)
+                return m * power;
+        return 10 * power;
     }
 
     private sealed record Axes(string XLabel, string YLabel, double XMin, double XMax, double YMin, double YMax,

@@ -51,6 +51,36 @@ public sealed class ReportPlotsTests
     }
 
     [TestMethod]
+    public void Bars_HeightsAreProportionalToTheValuesInTheSeriesColours()
+    {
+        var png = ReportPlots.Bars("TAR", "percent", new[] { new ReportPlots.Bar("ArcFace", 20, 2), new ReportPlots.Bar("LH2Face", 40, 0) });
+        using var bitmap = SKBitmap.Decode(png);
+        Assert.AreEqual(560, bitmap.Height);
+        Assert.AreEqual((int)Math.Ceiling(80 + 2 * 110 + 20.0), bitmap.Width);
+        // Highest top 42 -> step 10 -> axis to 50. Bar tops: y = 44 + 452 * (1 - v / 50).
+        var blue = new SKColor(0x1f, 0x77, 0xb4);
+        var red = new SKColor(0xd6, 0x27, 0x28);
+        int Top(int x, SKColor colour) => Enumerable.Range(0, 560).First(y => bitmap.GetPixel(x, y) == colour);
+        // Left of each bar's whisker (the centre column carries it).
+        Assert.AreEqual(44 + 452 * (1 - 20 / 50.0), Top(80 + 55 - 20, blue), 1.5);
+        Assert.AreEqual(44 + 452 * (1 - 40 / 50.0), Top(80 + 165 - 20, red), 1.5);
+        Assert.AreEqual(red, bitmap.GetPixel(80 + 165 - 20, 44 + 452 - 3), "the bar reaches the axis at 0");
+        // The whisker of the first bar stands above its top (20 + 2 = 22): black pixels on the centre column.
+        int whiskerTop = (int)Math.Round(44 + 452 * (1 - 22 / 50.0));
+        var c = bitmap.GetPixel(80 + 55, whiskerTop + 2);
+        Assert.IsTrue(c.Red < 90 && c.Green < 90 && c.Blue < 90, $"whisker pixel is {c}");
+    }
+
+    [TestMethod]
+    public void Bars_NegativeOrNonFiniteValue_NamesTheBar()
+    {
+        var e = Assert.ThrowsExactly<ArgumentException>(() => ReportPlots.Bars("t", "v", new[] { new ReportPlots.Bar("MagFace", double.NaN) }));
+        StringAssert.Contains(e.Message, "MagFace");
+        Assert.ThrowsExactly<ArgumentException>(() => ReportPlots.Bars("t", "v", new[] { new ReportPlots.Bar("x", -1) }));
+        Assert.ThrowsExactly<ArgumentException>(() => ReportPlots.Bars("t", "v", Array.Empty<ReportPlots.Bar>()));
+    }
+
+    [TestMethod]
     public void Roc_OneResult_IsAPng()
     {
         var result = VerificationMetrics.Evaluate(new float[] { 0.9f, 0.8f, 0.3f, 0.1f }, new[] { true, true, false, false });
