@@ -68,6 +68,8 @@ public sealed class SynthFaceProtocol
         if (identities < 2 || identities > options.TrainIdentities - 2)
             throw new ArgumentOutOfRangeException(nameof(identities), identities,
                 $"A validation split needs 2 to {options.TrainIdentities - 2} of the {options.TrainIdentities} training identities (at least 2 must remain to train on).");
+        // The held-out identities are scored on their training images: the templates must fit in those.
+        options.CheckTemplates(options.TrainImagesPerIdentity, nameof(SynthFaceProtocolOptions.TrainImagesPerIdentity));
         options.TestSeed = options.TrainSeed;
         options.TestIdentities = identities;
         options.TestImagesPerIdentity = options.TrainImagesPerIdentity;

@@ -80,6 +80,19 @@ public sealed class SynthFaceProtocolOptions
         MediaPerTemplate = 3,
     };
 
+    /// <summary>
+    /// Throws unless the templates fit in <paramref name="imagesPerIdentity"/> images per scored identity
+    /// (TemplatesPerIdentity x MediaPerTemplate sessions at most), naming <paramref name="imagesOption"/> in the fix.
+    /// </summary>
+    internal void CheckTemplates(int imagesPerIdentity, string imagesOption)
+    {
+        int sessions = (imagesPerIdentity + Generator.ImagesPerSession - 1) / Generator.ImagesPerSession;
+        if (TemplatesPerIdentity < 1 || MediaPerTemplate < 1 || ImagesPerMedia < 1 || TemplatesPerIdentity * MediaPerTemplate > sessions)
+            throw new ArgumentOutOfRangeException(nameof(TemplatesPerIdentity),
+                $"SynthFaceProtocolOptions: TemplatesPerIdentity x MediaPerTemplate ({TemplatesPerIdentity} x {MediaPerTemplate}) must be 1..{sessions}, the sessions " +
+                $"in {imagesPerIdentity} images of a scored identity ({Generator.ImagesPerSession} per session); raise {imagesOption} or lower them.");
+    }
+
     /// <summary>Throws when the sizes are inconsistent, naming the option and the fix.</summary>
     public void Validate()
     {
@@ -97,10 +110,7 @@ public sealed class SynthFaceProtocolOptions
             throw new ArgumentOutOfRangeException(nameof(ImpostorPairsPerStratum), ImpostorPairsPerStratum, "SynthFaceProtocolOptions.ImpostorPairsPerStratum must be 0 (balanced) or more.");
         if (LookAlikeImpostorShare is < 0 or > 1)
             throw new ArgumentOutOfRangeException(nameof(LookAlikeImpostorShare), LookAlikeImpostorShare, "SynthFaceProtocolOptions.LookAlikeImpostorShare must be in [0, 1].");
-        int sessions = (TestImagesPerIdentity + Generator.ImagesPerSession - 1) / Generator.ImagesPerSession;
-        if (TemplatesPerIdentity < 1 || MediaPerTemplate < 1 || ImagesPerMedia < 1 || TemplatesPerIdentity * MediaPerTemplate > sessions)
-            throw new ArgumentOutOfRangeException(nameof(TemplatesPerIdentity),
-                $"SynthFaceProtocolOptions: TemplatesPerIdentity x MediaPerTemplate ({TemplatesPerIdentity} x {MediaPerTemplate}) must be 1..{sessions}, the sessions per test identity; raise TestImagesPerIdentity or lower them.");
+        CheckTemplates(TestImagesPerIdentity, nameof(TestImagesPerIdentity));
         if (TemplateImpostorsPerGenuine < 0)
             throw new ArgumentOutOfRangeException(nameof(TemplateImpostorsPerGenuine), "SynthFaceProtocolOptions.TemplateImpostorsPerGenuine must be 0 or more.");
     }

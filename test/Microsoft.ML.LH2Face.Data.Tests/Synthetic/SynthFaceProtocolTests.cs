@@ -28,6 +28,20 @@ public sealed class SynthFaceProtocolTests
     }
 
     [TestMethod]
+    public void CreateValidation_TooFewTrainingImagesForTheTemplates_NamesTrainImagesPerIdentity()
+    {
+        // 10 images = 3 sessions of 4, but 2 templates x 2 media need 4 sessions; this was an IndexOutOfRangeException.
+        var options = SynthFaceProtocolOptions.Tiny();
+        options.TrainIdentities = 24;
+        options.TrainImagesPerIdentity = 10;
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SynthFaceProtocol.CreateValidation(options, 8));
+        StringAssert.Contains(e.Message, "raise TrainImagesPerIdentity");
+        StringAssert.Contains(e.Message, "must be 1..3");
+        options.TrainImagesPerIdentity = 16;
+        Assert.AreEqual(8, SynthFaceProtocol.CreateValidation(options, 8).Options.TestIdentities);
+    }
+
+    [TestMethod]
     public void Create_Small_PairsAreStratifiedAndConsistentWithFactors()
     {
         var options = SynthFaceProtocolOptions.Small();
