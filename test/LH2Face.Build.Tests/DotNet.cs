@@ -14,8 +14,11 @@ internal static class DotNet
         return dir.FullName;
     }
 
-    /// <summary>Runs <c>dotnet {arguments}</c> in <paramref name="directory"/>; returns the exit code and stdout + stderr.</summary>
-    public static (int ExitCode, string Output) Run(string arguments, string directory, int timeoutSeconds)
+    /// <summary>
+    /// Runs <c>dotnet {arguments}</c> in <paramref name="directory"/> with <paramref name="environment"/> added to (or, for
+    /// null values, removed from) this process's variables; returns the exit code and stdout + stderr.
+    /// </summary>
+    public static (int ExitCode, string Output) Run(string arguments, string directory, int timeoutSeconds, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet", arguments)
         {
@@ -23,6 +26,13 @@ internal static class DotNet
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+                start.Environment.Remove(name);
+            else
+                start.Environment[name] = value;
+        }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
