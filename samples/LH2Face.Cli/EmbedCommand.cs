@@ -51,10 +51,9 @@ public static class EmbedCommand
         if (!File.Exists(s.ModelPath))
             throw new CliException($"Model file '{s.ModelPath}' does not exist.");
         var csvPath = OutputFile.CheckWritable(s.OutputPath, "CSV");
-        bool onnx = string.Equals(Path.GetExtension(s.ModelPath), ".onnx", StringComparison.OrdinalIgnoreCase);
         // A model.zip is verified (zip CRCs, the graph's SHA-256) before anything is scored; its metadata gives the input size.
-        using var onnxModel = onnx ? OnnxModel.Open(s) : null;
-        int inputSize = onnxModel?.InputSize ?? ZipInputSize(s.ModelPath);
+        using var onnxModel = ModelFiles.IsOnnx(s.ModelPath) ? OnnxModel.Open(s) : null;
+        int inputSize = onnxModel?.InputSize ?? ModelFiles.ZipInputSize(s.ModelPath, s.InputSize);
         var images = ImageFiles.KeepDecodable(ImageFiles.FindImages(s.ImagesPath), p => p, s.SkipCorrupt, console, new ImagePolicy(inputSize, s.Resize));
         if (images.Count == 0)
             throw new CliException($"No image under '{s.ImagesPath}' decodes completely; nothing to embed.");
@@ -70,9 +69,6 @@ public static class EmbedCommand
         return 0;
     }
 
-    /// <summary>Verifies the model.zip and returns its input side (112 when its metadata does not say).</summary>
-    private static int ZipInputSize(string path) => LH2FaceModelFile.Verify(path).InputSize is > 0 and var size ? size : 112;
-
     private static int EmbedWithMlNet(EmbedSettings s, List<string> images, Func<string, string> csvPath, string csvFile, IAnsiConsole console, string tempDirectory, CancellationToken cancellationToken)
     {
         var ml = new MLContext(seed: 0) { TempFilePath = tempDirectory };
@@ -84,10 +80,7 @@ public static class EmbedCommand
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            var inner = e;
-            while (inner is System.Reflection.TargetInvocationException { InnerException: { } next })
-                inner = next;
-            throw new CliException($"Cannot load model '{s.ModelPath}': {inner.Message.ReplaceLineEndings(" ").Trim()} Give a model.zip written by 'lh2face train' or an ONNX face model.");
+            throw ModelFiles.CannotLoad(s.ModelPath, e, "Give a model.zip written by 'lh2face train' or an ONNX face model.");
         }
         try
         {
@@ -170,9 +163,9 @@ public static class EmbedCommand
         {
             this.session = session;
             input = session.InputMetadata.Keys.First();
-            var metadata = session.ModelMetadata.CustomMetadataMap;
-            bool ours = metadata.ContainsKey("lh2face.format_version") && session.OutputMetadata.ContainsKey("embedding") && session.OutputMetadata.ContainsKey("quality");
-            InputSize = ours && metadata.TryGetValue("lh2face.input_size", out var size) ? int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture) : s.InputSize;
+            int? ourSize = ModelFiles.LH2FaceOnnxInputSize(session.ModelMetadata.CustomMetadataMap);
+            bool ours = ourSize is not null && session.OutputMetadata.ContainsKey("embedding") && session.OutputMetadata.ContainsKey("quality");
+            InputSize = ours ? ourSize!.Value : s.InputSize;
             (mean, std, bgr) = ours ? (0f, 1f, false) : (s.Mean, s.Std, s.Bgr);
             embeddingOutput = ours ? "embedding" : session.OutputMetadata.Keys.First();
             qualityOutput = ours ? "quality" : null;
@@ -194,7 +187,7 @@ public static class EmbedCommand
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                throw new CliException($"Cannot load ONNX model '{s.ModelPath}': {e.Message.ReplaceLineEndings(" ").Trim()} Give an ONNX face model with a [N,3,S,S] float input, or a model.zip written by 'lh2face train'.");
+                throw ModelFiles.CannotLoad(s.ModelPath, e, "Give an ONNX face model with a [N,3,S,S] float input, or a model.zip written by 'lh2face train'.");
             }
             try
             {

@@ -73,8 +73,8 @@ public static class EvaluateCommand
             throw new CliException($"Data '{s.DataPath}' does not exist.");
         OutputFile.CheckFolderWritable(s.OutputDirectory, "--out");
         // zip CRCs and the graph's SHA-256: a damaged or edited model.zip is named, not scored; its metadata gives the input size.
-        int? zipInputSize = IsOnnxFile(s.ModelPath) ? null : LH2FaceModelFile.Verify(s.ModelPath).InputSize;
-        using var embedder = CreateEmbedder(s, zipInputSize is > 0 ? zipInputSize : null);
+        int? zipInputSize = ModelFiles.IsOnnx(s.ModelPath) ? null : ModelFiles.ZipInputSize(s.ModelPath, s.InputSize);
+        using var embedder = CreateEmbedder(s, zipInputSize);
         var report = new EvaluationReport($"{Path.GetFileName(s.ModelPath)} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.DataPath))} ({s.Protocol})");
         switch (s.Protocol)
         {
@@ -108,22 +108,13 @@ public static class EvaluateCommand
         }
         catch (Exception e) when (e is not (OperationCanceledException or CliException))
         {
-            // ONNX Runtime, the zip reader and ML.NET's loader each fail their own way (OnnxRuntimeException,
-            // FormatException, InvalidDataException, TargetInvocationException around any of them): one line naming the file.
-            var inner = e;
-            while (inner is System.Reflection.TargetInvocationException { InnerException: { } next })
-                inner = next;
-            // The embedder names its options (options.InputSize); the user typed flags.
-            var message = inner.Message.ReplaceLineEndings(" ").Trim().Replace("options.InputSize", "--input-size", StringComparison.Ordinal);
-            throw new CliException($"Cannot load model '{s.ModelPath}': {message} Give a model.zip written by 'lh2face train' or an ONNX face model with a [N,3,S,S] input.");
+            throw ModelFiles.CannotLoad(s.ModelPath, e, "Give a model.zip written by 'lh2face train' or an ONNX face model with a [N,3,S,S] input.");
         }
     }
 
-    private static bool IsOnnxFile(string path) => string.Equals(Path.GetExtension(path), ".onnx", StringComparison.OrdinalIgnoreCase);
-
     private static IFaceEmbedder CreateEmbedderCore(EvaluateSettings s, int? zipInputSize)
     {
-        if (IsOnnxFile(s.ModelPath))
+        if (ModelFiles.IsOnnx(s.ModelPath))
         {
             var options = new OnnxFaceEmbedderOptions
             {
@@ -133,13 +124,12 @@ public static class EvaluateCommand
             // 0..255 RGB at the size its metadata names: feed it unnormalised whatever the options say.
             using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(s.ModelPath))
             {
-                var metadata = session.ModelMetadata.CustomMetadataMap;
-                if (metadata.ContainsKey("lh2face.format_version") && metadata.TryGetValue("lh2face.input_size", out var size))
-                    options = new OnnxFaceEmbedderOptions { InputSize = int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture), Mean = 0, Std = 1, ChannelOrder = ChannelOrder.Rgb };
+                if (ModelFiles.LH2FaceOnnxInputSize(session.ModelMetadata.CustomMetadataMap) is int size)
+                    options = new OnnxFaceEmbedderOptions { InputSize = size, Mean = 0, Std = 1, ChannelOrder = ChannelOrder.Rgb };
             }
             return new OnnxFaceEmbedder(s.ModelPath, options);
         }
-        return new MlNetModelEmbedder(s.ModelPath, zipInputSize ?? s.InputSize);
+        return new MlNetModelEmbedder(s.ModelPath, zipInputSize!.Value);
     }
 
     /// <summary>Embeds images produced on demand, a chunk at a time, with a progress bar.</summary>

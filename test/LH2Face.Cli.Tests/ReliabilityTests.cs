@@ -541,7 +541,7 @@ public sealed class ReliabilityTests
         var dir = Case("embed-textonnx");
         var path = Path.Combine(dir, "model.onnx");
         File.WriteAllText(path, "not a graph");
-        AssertFails(Run(EmbedArgs(path, faces, Path.Combine(dir, "e.csv"))), $"Cannot load ONNX model '{path}'");
+        AssertFails(Run(EmbedArgs(path, faces, Path.Combine(dir, "e.csv"))), $"Cannot load model '{path}'");
     }
 
     /// <summary>The standalone ONNX model with its LH2Face metadata key renamed: a "foreign" model with a 32 px input.</summary>
