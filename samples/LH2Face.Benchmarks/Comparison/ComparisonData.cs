@@ -10,7 +10,7 @@ namespace LH2Face.Benchmarks.Comparison;
 /// on the test split, every training identity trains and the test protocol scores; on the validation
 /// split, the first ValidationIdentities training identities are held out and their pairs score
 /// (<see cref="SynthFaceProtocol.CreateValidation"/>). Images are rendered at 112 px and area-resized to
-/// the input size, as the trainer's image path would.
+/// the input size (<see cref="SynthFaceEvaluation.RenderPlanar"/>).
 /// </summary>
 internal sealed class ComparisonData
 {
@@ -21,7 +21,7 @@ internal sealed class ComparisonData
         TrainGenerator = trainGenerator;
         ScoreGenerator = scoreGenerator;
         FirstTrainIdentity = firstTrainIdentity;
-        Images = protocol.Pairs.SelectMany(p => new[] { (p.IdentityA, p.SampleA), (p.IdentityB, p.SampleB) }).Distinct().ToList();
+        Images = SynthFaceEvaluation.PairImages(protocol);
         var index = Images.Select((key, i) => (key, i)).ToDictionary(x => x.key, x => x.i);
         PairImages = protocol.Pairs.Select(p => (index[(p.IdentityA, p.SampleA)], index[(p.IdentityB, p.SampleB)])).ToArray();
         IsGenuine = protocol.Pairs.Select(p => p.IsSame).ToArray();
@@ -71,24 +71,18 @@ internal sealed class ComparisonData
     public IDataView TrainData(MLContext ml, int size)
     {
         int perIdentity = Protocol.Options.TrainImagesPerIdentity, identities = Plan.TrainIdentities - FirstTrainIdentity;
-        var rows = new PixelRow[identities * perIdentity];
-        Parallel.For(0, rows.Length, k =>
-        {
-            int id = FirstTrainIdentity + k / perIdentity, s = k % perIdentity;
-            rows[k] = new PixelRow { Identity = id.ToString("D5", CultureInfo.InvariantCulture), Pixels = Planar(TrainGenerator.Generate(id, s), size) };
-        });
+        var keys = Enumerable.Range(0, identities * perIdentity).Select(k => (FirstTrainIdentity + k / perIdentity, k % perIdentity)).ToList();
+        var pixels = SynthFaceEvaluation.RenderPlanar(TrainGenerator, keys, size);
+        var rows = keys.Select((key, k) => new PixelRow { Identity = key.Item1.ToString("D5", CultureInfo.InvariantCulture), Pixels = pixels[k] }).ToArray();
         return PixelRow.LoadKeyed(ml, rows, size);
     }
 
     /// <summary>The scored images as pixel rows at <paramref name="size"/>, in <see cref="Images"/> order.</summary>
     public IDataView ScoreData(MLContext ml, int size)
     {
-        var rows = new PixelRow[Images.Count];
-        Parallel.For(0, rows.Length, k => rows[k] = new PixelRow { Pixels = Planar(ScoreGenerator.Generate(Images[k].Identity, Images[k].Sample), size) });
+        var rows = SynthFaceEvaluation.RenderPlanar(ScoreGenerator, Images, size).Select(p => new PixelRow { Pixels = p }).ToArray();
         return PixelRow.Load(ml, rows, size);
     }
-
-    private static float[] Planar(SynthFaceSample sample, int size) => ImageFidelity.ResizeArea(ImageFidelity.ToPlanar(sample.Rgb, sample.Size), 3, sample.Size, size);
 
     /// <summary>Cosine score of every pair from the embeddings of <see cref="Images"/>.</summary>
     public float[] Scores(float[][] embeddings)
