@@ -5,9 +5,11 @@
 // calls, but Debian 12's libstdc++ stops at GLIBCXX_3.4.30, so dlopen fails. Marking that one
 // requirement VER_FLG_WEAK in the *output copy* lets the dynamic loader accept the library.
 //
-// This file is compiled twice: into the MSBuild inline task (RoslynCodeTaskFactory, which builds
-// against netstandard reference assemblies, so only netstandard2.0 APIs are used here) and into
-// test/LH2Face.Build.Tests. It must not depend on MSBuild and must never write to the console.
+// This file is compiled three times: into the MSBuild inline task (RoslynCodeTaskFactory, which builds
+// against netstandard reference assemblies, so only netstandard2.0 APIs are used here), into the
+// Microsoft.ML.LH2Face library (src/Microsoft.ML.LH2Face/Native/TorchSharpNative.cs does the same step at
+// run time where no build step ran) and into test/LH2Face.Build.Tests. It must not depend on MSBuild and
+// must never write to the console.
 // The inline task concatenates this file with WeakenVersionNeedTask.cs into one compilation unit,
 // which is why the using directives sit inside the namespace block.
 #nullable enable

@@ -19,17 +19,17 @@ internal static class MLImageTypes
         var type = new ImageDataViewType(height, width);
         lock (Gate)
         {
-            if (Registered.Add((width, height)))
+            if (Registered.Contains((width, height)))
+                return type;
+            try
             {
-                try
-                {
-                    DataViewTypeManager.Register(type, typeof(MLImage), new ImageTypeAttribute(height, width));
-                }
-                catch (ArgumentException)
-                {
-                    // Registered before by an attribute on a user's class (ML.NET does that for [ImageType(h, w)]).
-                }
+                DataViewTypeManager.Register(type, typeof(MLImage), new ImageTypeAttribute(height, width));
             }
+            catch (ArgumentException)
+            {
+                // Registered before by an attribute on a user's class (ML.NET does that for [ImageType(h, w)]).
+            }
+            Registered.Add((width, height));
         }
         return type;
     }

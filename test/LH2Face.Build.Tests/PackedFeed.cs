@@ -20,6 +20,8 @@ public static class PackedFeed
         var folder = Directory.CreateTempSubdirectory("lh2face-feed-").FullName;
         var version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
         var (code, output) = DotNet.Run($"pack Microsoft.ML.LH2Face.sln -c Release -o \"{folder}\" -p:VersionSuffix={version["0.1.0-".Length..]} -nologo", DotNet.RepoRoot(), 600);
+        if (code != 0)
+            Directory.Delete(folder, recursive: true); // the cleanup below only runs for a feed that was packed
         Assert.AreEqual(0, code, output);
         return (folder, version);
     }

@@ -94,7 +94,8 @@ public static class ReportPlots
 
     /// <summary>
     /// One bar per entry, in order, each in its own colour (the series colours), with an error whisker of
-    /// +- <see cref="Bar.Error"/>, its value printed above and its name below. The value axis starts at 0
+    /// +- <see cref="Bar.Error"/>, its value printed beside the top of the bar and its name below. The chart is
+    /// at least as wide as its title. The value axis starts at 0
     /// and ends a little above the highest bar top (value + error).
     /// </summary>
     /// <param name="title">Chart title.</param>
@@ -123,7 +124,8 @@ public static class ReportPlots
         using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1.5f, Style = SKPaintStyle.Stroke, IsAntialias = true };
         using var whisker = new SKPaint { Color = SKColors.Black, StrokeWidth = 2, Style = SKPaintStyle.Stroke, IsAntialias = true };
         float slot = Math.Max(BarSlot, bars.Max(b => text.MeasureText(b.Name)) + 12);
-        float plotW = bars.Count * slot, plotH = Height - Top - Bottom;
+        float plotW = Math.Max(bars.Count * slot, titleText.MeasureText(title) + 20), plotH = Height - Top - Bottom;
+        slot = plotW / bars.Count;
         int width = (int)Math.Ceiling(Left + plotW + Right);
         using var bitmap = new SKBitmap(width, Height);
         using var canvas = new SKCanvas(bitmap);

@@ -6,9 +6,11 @@ namespace Microsoft.ML.LH2Face.Data.Synthetic;
 
 /// <summary>
 /// Scores a face model on a SynthFace protocol's verification pairs, per stratum (hard-HQ, easy-HQ,
-/// LQ): every image the pairs use is rendered once, area-resized to the model's input size, embedded,
-/// and each pair scored by cosine similarity. What <c>lh2face evaluate --protocol SynthFace</c> reports
-/// for its pairs, as one call for notebooks and apps.
+/// LQ): every image the pairs use is rendered once, area-resized to the model's input size, embedded
+/// (a chunk of images at a time, so memory holds the embeddings, not every image), and each pair scored
+/// by cosine similarity. The pairs and metrics of <c>lh2face evaluate --protocol SynthFace</c>, as one
+/// call for notebooks and apps; the images differ only in the resize (evaluate warps 112 px renders
+/// bilinearly to other input sizes), so below 112 px the two report slightly different numbers.
 /// </summary>
 public sealed class SynthFaceEvaluation
 {
@@ -73,18 +75,30 @@ public sealed class SynthFaceEvaluation
         return Evaluate(planar => embedder.Embed(planar, flipTest), embedder.InputSize, protocol);
     }
 
+    /// <summary>Images rendered and embedded at a time, by default.</summary>
+    public const int DefaultChunkSize = 512;
+
     /// <summary>
     /// Scores every pair with embeddings from <paramref name="embed"/>, which receives planar RGB images of
-    /// <paramref name="inputSize"/> pixels (see <see cref="RenderPlanar"/>) and returns one vector each.
+    /// <paramref name="inputSize"/> pixels (see <see cref="RenderPlanar"/>), at most <paramref name="chunkSize"/> at a
+    /// time, and returns one vector for each.
     /// </summary>
-    public static SynthFaceEvaluation Evaluate(Func<IReadOnlyList<float[]>, float[][]> embed, int inputSize, SynthFaceProtocol protocol)
+    public static SynthFaceEvaluation Evaluate(Func<IReadOnlyList<float[]>, float[][]> embed, int inputSize, SynthFaceProtocol protocol, int chunkSize = DefaultChunkSize)
     {
         ArgumentNullException.ThrowIfNull(embed);
         ArgumentNullException.ThrowIfNull(protocol);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         var images = PairImages(protocol);
-        var embeddings = embed(RenderPlanar(new SynthFaceGenerator(protocol.TestOptions), images, inputSize));
-        if (embeddings is null || embeddings.Length != images.Count)
-            throw new InvalidOperationException($"The embedder returned {embeddings?.Length ?? 0} embeddings for {images.Count} images: it must return one per image.");
+        var generator = new SynthFaceGenerator(protocol.TestOptions);
+        var embeddings = new float[images.Count][];
+        for (int start = 0; start < images.Count; start += chunkSize)
+        {
+            var chunk = images.Skip(start).Take(chunkSize).ToList();
+            var vectors = embed(RenderPlanar(generator, chunk, inputSize));
+            if (vectors is null || vectors.Length != chunk.Count)
+                throw new InvalidOperationException($"The embedder returned {vectors?.Length ?? 0} embeddings for {chunk.Count} images: it must return one per image.");
+            Array.Copy(vectors, 0, embeddings, start, chunk.Count);
+        }
         var index = new Dictionary<(int, int), int>(images.Count);
         for (int i = 0; i < images.Count; i++)
             index[images[i]] = i;

@@ -10,19 +10,21 @@ namespace Microsoft.ML.LH2Face.Native;
 /// apps built without the package's buildTransitive targets). TorchSharp 0.107.0's libLibTorchSharp.so
 /// requires GLIBCXX_3.4.32 for one symbol it never calls; where the host's libstdc++ lacks that version
 /// (Debian 12 stops at 3.4.30) dlopen fails. The build step marks the requirement weak in the output
-/// copy; here the library does the same at run time: it copies the original into a per-version cache
-/// folder, marks the requirement weak (<see cref="ElfVersionNeed.MarkWeak"/>), loads libtorch's
-/// libraries from their package folder and then the copy. TorchSharp's own load by name then finds
-/// the copy already loaded (the dynamic loader matches the soname), so nothing else changes.
+/// copy; here the library does the same at run time: it copies the original into a cache folder named
+/// after the original's SHA-256, marks the requirement weak (<see cref="ElfVersionNeed.MarkWeak"/>),
+/// loads libtorch's CPU libraries (the libtorch-cpu-linux-x64 version TorchSharp names) and then the
+/// copy. TorchSharp's own load by name then finds the copy already loaded (the dynamic loader matches
+/// the soname), so nothing else changes.
 /// </summary>
 /// <remarks>
-/// Runs once per process, before first torch use (the trainer's Fit), and does nothing where nothing
-/// is needed: off Linux x64, where libstdc++ has the version, where the library TorchSharp will load
-/// already has the requirement weak (the build step ran), or where TorchSharp is already loaded.
-/// Concurrent processes are safe: each writes its own temporary file in the cache folder and renames
-/// it into place; the first rename wins and the others use the winner's file after checking it.
-/// It never throws: if anything fails, TorchSharp's own loader runs as before and reports its error,
-/// and the reason is in the ML.NET log.
+/// Runs before first torch use (the trainer's Fit) and does nothing where nothing is needed: off Linux
+/// x64, where libstdc++ has the version, or where the library TorchSharp will load already has the
+/// requirement weak (the build step ran). It must run before anything else loads TorchSharp: a process
+/// that already failed to load the original keeps TorchSharp's failure. Concurrent processes are safe:
+/// each writes its own temporary file in the cache folder and renames it into place; the first rename
+/// wins, and a file found in place is used only if it equals the original byte for byte except the one
+/// flag. It never throws: if anything fails, the reason goes to the ML.NET log and into the error the
+/// trainer raises when TorchSharp then fails to load; a failed attempt is tried again on the next Fit.
 /// </remarks>
 internal static class TorchSharpNative
 {
@@ -30,17 +32,15 @@ internal static class TorchSharpNative
     internal const string RequiredVersion = "GLIBCXX_3.4.32";
     internal const string CacheFolderVariable = "LH2FACE_NATIVE_CACHE";
 
+    /// <summary>Temporary files older than this in a cache folder are left-overs of a killed process and are removed.</summary>
+    private static readonly TimeSpan StaleTemporary = TimeSpan.FromHours(1);
+
     private static readonly object Gate = new();
     private static TorchSharpNativeResult? result;
 
-    /// <summary>What the last <see cref="EnsureLoadable"/> found or did (null before the first call).</summary>
-    internal static TorchSharpNativeResult? LastResult
-    {
-        get { lock (Gate) return result; }
-    }
-
     /// <summary>
-    /// Prepares and loads the weakened copy when this process needs one; logs what it did once.
+    /// Prepares and loads the weakened copy when this process needs one; logs what it did. A success or a
+    /// "not needed" is kept for the process; a failure is not, so the next call tries again.
     /// </summary>
     public static TorchSharpNativeResult EnsureLoadable(Action<string>? log)
     {
@@ -48,10 +48,12 @@ internal static class TorchSharpNative
         {
             if (result is not null)
                 return result;
-            result = Prepare();
-            if (result.Message is not null)
-                log?.Invoke(result.Message);
-            return result;
+            var outcome = Prepare();
+            if (outcome.Message is not null)
+                log?.Invoke(outcome.Message);
+            if (outcome.Action != TorchSharpNativeAction.Failed)
+                result = outcome;
+            return outcome;
         }
     }
 
@@ -77,7 +79,16 @@ internal static class TorchSharpNative
                 return TorchSharpNativeResult.Failed($"LH2Face: this machine's libstdc++ lacks {RequiredVersion}, but libtorch's libraries (libtorch.so) were not found " +
                     $"next to {original} nor in the libtorch-cpu-linux-x64 package folder; TorchSharp's own loader will report the problem.");
 
-            var copy = PrepareWeakCopy(original, CacheRoot());
+            string copy;
+            try
+            {
+                copy = PrepareWeakCopy(original, CacheRoot());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // An unwritable cache folder (a container with HOME=/, a read-only home): the temp folder instead.
+                copy = PrepareWeakCopy(original, Path.Combine(Path.GetTempPath(), "Microsoft.ML.LH2Face"));
+            }
             foreach (var name in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
             {
                 var path = Path.Combine(libtorchDirectory, name);
@@ -89,7 +100,7 @@ internal static class TorchSharpNative
                 $"LH2Face: this machine's libstdc++ lacks {RequiredVersion}, which {original} requires for one symbol it never calls; " +
                 $"loaded a copy with that requirement marked weak: {copy} (libtorch from {libtorchDirectory}).");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or DllNotFoundException or BadImageFormatException or InvalidOperationException)
+        catch (Exception e) when (e is not (OutOfMemoryException or StackOverflowException or AccessViolationException))
         {
             return TorchSharpNativeResult.Failed($"LH2Face: could not prepare a loadable copy of {LibraryFile} ({e.GetType().Name}: {e.Message}); " +
                 "TorchSharp's own loader will report the problem. Building the app with the Microsoft.ML.LH2Face package's targets avoids this step.");
@@ -128,8 +139,15 @@ internal static class TorchSharpNative
         return candidates.FirstOrDefault(File.Exists);
     }
 
-    /// <summary>The folder holding libtorch.so: beside the original (app output) or libtorch-cpu-linux-x64's package folder.</summary>
+    /// <summary>
+    /// The folder holding libtorch.so: beside the original (app output) or in the libtorch-cpu-linux-x64 package of the
+    /// version TorchSharp names (CPU only: a CUDA backend's libtorch is not searched).
+    /// </summary>
     internal static string? FindLibTorchDirectory(string original, Assembly torchAssembly)
+        => FindLibTorchDirectory(original, LibTorchVersion(torchAssembly), NuGetPackagesFolder());
+
+    /// <summary><see cref="FindLibTorchDirectory(string, Assembly)"/> with the wanted version and the NuGet folder given.</summary>
+    internal static string? FindLibTorchDirectory(string original, string? wanted, string nugetPackages)
     {
         var beside = Path.GetDirectoryName(original)!;
         if (File.Exists(Path.Combine(beside, "libtorch.so")))
@@ -138,17 +156,18 @@ internal static class TorchSharpNative
         // <packages>/torchsharp/<version>/runtimes/linux-x64/native -> <packages>
         var fromOriginal = Path.GetFullPath(Path.Combine(beside, "..", "..", "..", "..", ".."));
         packages.Add(fromOriginal);
-        packages.Add(NuGetPackagesFolder());
-        var wanted = LibTorchVersion(torchAssembly);
+        packages.Add(nugetPackages);
         foreach (var root in packages.Distinct())
         {
             var package = Path.Combine(root, "libtorch-cpu-linux-x64");
             if (!Directory.Exists(package))
                 continue;
+            // The version TorchSharp was built against, and no other (another libtorch's ABI differs); the highest
+            // restored version only when TorchSharp's constant could not be read.
             var versions = Directory.GetDirectories(package)
                 .Where(v => File.Exists(Path.Combine(v, "runtimes", "linux-x64", "native", "libtorch.so")))
-                .OrderByDescending(v => Path.GetFileName(v) == wanted)
-                .ThenByDescending(v => Version.TryParse(Path.GetFileName(v), out var parsed) ? parsed : new Version(0, 0))
+                .Where(v => wanted is null || Path.GetFileName(v) == wanted)
+                .OrderByDescending(v => Version.TryParse(Path.GetFileName(v), out var parsed) ? parsed : new Version(0, 0))
                 .ToList();
             if (versions.Count > 0)
                 return Path.Combine(versions[0], "runtimes", "linux-x64", "native");
@@ -163,29 +182,38 @@ internal static class TorchSharpNative
     /// </summary>
     internal static string PrepareWeakCopy(string original, string cacheRoot)
     {
-        if (!NeedsWeakCopy(original))
-            throw new InvalidDataException($"{original} has no strong {RequiredVersion} requirement to mark weak.");
+        var need = ElfVersionNeed.Read(original).FirstOrDefault(n => n.Version == RequiredVersion && !n.IsWeak)
+            ?? throw new InvalidDataException($"{original} has no strong {RequiredVersion} requirement to mark weak.");
         var bytes = File.ReadAllBytes(original);
+        // The copy must be these bytes exactly: the original with the one vna_flags field (little-endian) marked weak.
+        var expected = (byte[])bytes.Clone();
+        ushort flags = (ushort)(need.Flags | ElfVersionNeed.VerFlagWeak);
+        expected[need.FlagsOffset] = (byte)flags;
+        expected[need.FlagsOffset + 1] = (byte)(flags >> 8);
+
         var hash = Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant()[..16];
         var folder = Path.Combine(cacheRoot, "libtorchsharp-" + hash);
         Directory.CreateDirectory(folder);
         var target = Path.Combine(folder, LibraryFile);
-        if (File.Exists(target) && IsWeakCopyOf(target, bytes.Length))
+        if (IsExactly(target, expected))
             return target;
+        RemoveStaleTemporaries(folder);
 
         var temporary = Path.Combine(folder, $".{LibraryFile}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             File.WriteAllBytes(temporary, bytes);
             ElfVersionNeed.MarkWeak(temporary, RequiredVersion);
+            if (!IsExactly(temporary, expected))
+                throw new InvalidDataException($"Marking {RequiredVersion} weak in a copy of {original} changed more than its flag.");
             try
             {
                 File.Move(temporary, target, overwrite: false);
             }
             catch (IOException) when (File.Exists(target))
             {
-                // Another process renamed its copy first; use it if it is sound, else replace it.
-                if (!IsWeakCopyOf(target, bytes.Length))
+                // Another process renamed its copy first: keep it if it is exact, else replace it (rename is atomic).
+                if (!IsExactly(target, expected))
                     File.Move(temporary, target, overwrite: true);
             }
         }
@@ -194,21 +222,37 @@ internal static class TorchSharpNative
             if (File.Exists(temporary))
                 File.Delete(temporary);
         }
-        if (!IsWeakCopyOf(target, bytes.Length))
-            throw new InvalidDataException($"The cached copy {target} is not a weakened {LibraryFile}; delete the folder {folder} and retry.");
+        if (!IsExactly(target, expected))
+            throw new InvalidDataException($"The cached copy {target} is not the weakened {LibraryFile}; delete the folder {folder} and retry.");
         return target;
     }
 
-    private static bool IsWeakCopyOf(string path, long length)
+    private static bool IsExactly(string path, byte[] expected)
     {
         try
         {
-            return new FileInfo(path).Length == length
-                && ElfVersionNeed.Read(path).Any(n => n.Version == RequiredVersion && n.IsWeak);
+            return File.Exists(path) && new FileInfo(path).Length == expected.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(expected);
         }
-        catch (InvalidDataException)
+        catch (IOException)
         {
             return false;
+        }
+    }
+
+    /// <summary>Removes temporary files a killed process left in <paramref name="folder"/> (an hour old or more).</summary>
+    private static void RemoveStaleTemporaries(string folder)
+    {
+        foreach (var file in Directory.GetFiles(folder, ".*.tmp"))
+        {
+            try
+            {
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(file) > StaleTemporary)
+                    File.Delete(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another process removed or holds it.
+            }
         }
     }
 

@@ -52,8 +52,17 @@ internal sealed class TrainingSession
     public TrainingResult Run()
     {
         // Where no build step weakened libLibTorchSharp.so (notebooks, scripts), load a weakened copy first.
-        TorchSharpNative.EnsureLoadable(log);
-        var device = ResolveDevice(options.Device);
+        var native = TorchSharpNative.EnsureLoadable(log);
+        Device device;
+        try
+        {
+            device = ResolveDevice(options.Device); // the first torch call: TorchSharp loads its native library here
+        }
+        catch (Exception e) when (native.Action == TorchSharpNativeAction.Failed && e is TypeInitializationException or DllNotFoundException or NotSupportedException)
+        {
+            // TorchSharp's own message blames a missing libtorch package; the reason is the one the preparation found.
+            throw new InvalidOperationException($"{native.Message} TorchSharp then failed to load: {e.Message}", e);
+        }
         int batchSize = Math.Min(options.BatchSize, train.Count);
         if (batchSize < 2)
             throw new InvalidOperationException($"The training data has {train.Count} image(s): batch norm needs at least 2 per batch.");

@@ -52,6 +52,50 @@ public sealed class SynthFaceEvaluationTests
     }
 
     [TestMethod]
+    public void Evaluate_InChunks_GivesTheSameScoresAsInOneCall()
+    {
+        // Embedding = mean of each colour plane: deterministic per image, different between images.
+        static float[][] Means(IReadOnlyList<float[]> planar) => planar.Select(p => new[] { p[..256].Average(), p[256..512].Average(), p[512..].Average() }).ToArray();
+        int calls = 0;
+        var whole = SynthFaceEvaluation.Evaluate(Means, 16, Tiny);
+        var chunked = SynthFaceEvaluation.Evaluate(planar => { calls++; Assert.IsLessThanOrEqualTo(7, planar.Count); return Means(planar); }, 16, Tiny, chunkSize: 7);
+        Assert.AreEqual((SynthFaceEvaluation.PairImages(Tiny).Count + 6) / 7, calls);
+        CollectionAssert.AreEqual(whole.PairScores, chunked.PairScores);
+    }
+
+    [TestMethod]
+    public void Evaluate_WithAnEmbedder_FeedsItsInputSizeAndTheFlipTest()
+    {
+        using var embedder = new RecordingEmbedder(20);
+        var result = SynthFaceEvaluation.Evaluate(embedder, Tiny, flipTest: true);
+        Assert.AreEqual(SynthFaceEvaluation.PairImages(Tiny).Count, embedder.Images);
+        Assert.IsTrue(embedder.FlipTests.All(f => f), "flipTest reaches the embedder");
+        Assert.HasCount(Tiny.Pairs.Count, result.PairScores);
+    }
+
+    private sealed class RecordingEmbedder(int inputSize) : Microsoft.ML.LH2Face.Data.Embedding.IFaceEmbedder
+    {
+        public int Images;
+        public readonly List<bool> FlipTests = new();
+
+        public int InputSize => inputSize;
+
+        public float[][] Embed(IReadOnlyList<Microsoft.ML.Data.MLImage> images, bool flipTest, IProgress<int>? progress = null) => throw new NotSupportedException();
+
+        public float[][] Embed(IReadOnlyList<float[]> planarImages, bool flipTest, IProgress<int>? progress = null)
+        {
+            Assert.IsTrue(planarImages.All(p => p.Length == 3 * inputSize * inputSize));
+            Images += planarImages.Count;
+            FlipTests.Add(flipTest);
+            return planarImages.Select(p => new[] { p.Average(), p[0] + 1 }).ToArray();
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [TestMethod]
     public void RenderPlanar_IsTheGeneratorsImageAreaResized()
     {
         var generator = new SynthFaceGenerator(Tiny.TestOptions);

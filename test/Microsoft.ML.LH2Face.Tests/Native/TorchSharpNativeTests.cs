@@ -79,17 +79,26 @@ public sealed class TorchSharpNativeTests
     }
 
     [TestMethod]
-    public void PrepareWeakCopy_DamagedCachedFile_IsReplaced()
+    [DataRow("truncated")]
+    [DataRow("one byte changed")]
+    [DataRow("the unweakened original")]
+    public void PrepareWeakCopy_CachedFileNotExactlyTheWeakenedCopy_IsReplaced(string damage)
     {
         var original = PackageLibrary();
         var cache = NewCache();
         try
         {
             var copy = TorchSharpNative.PrepareWeakCopy(original, cache);
-            File.WriteAllBytes(copy, File.ReadAllBytes(copy)[..1000]);
+            var sound = File.ReadAllBytes(copy);
+            var bad = damage switch
+            {
+                "truncated" => sound[..1000],
+                "one byte changed" => sound.Select((b, i) => i == sound.Length / 2 ? (byte)(b ^ 0x5a) : b).ToArray(),
+                _ => File.ReadAllBytes(original),
+            };
+            File.WriteAllBytes(copy, bad);
             Assert.AreEqual(copy, TorchSharpNative.PrepareWeakCopy(original, cache));
-            Assert.AreEqual(new FileInfo(original).Length, new FileInfo(copy).Length);
-            Assert.IsFalse(TorchSharpNative.NeedsWeakCopy(copy));
+            CollectionAssert.AreEqual(sound, File.ReadAllBytes(copy), "the cached file is the exact weakened copy again");
         }
         finally
         {
@@ -105,18 +114,42 @@ public sealed class TorchSharpNativeTests
         try
         {
             using var start = new Barrier(8);
-            var paths = new string[8];
-            var threads = Enumerable.Range(0, 8).Select(i => new Thread(() =>
+            var tasks = Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() =>
             {
                 start.SignalAndWait();
-                paths[i] = TorchSharpNative.PrepareWeakCopy(original, cache);
-            })).ToList();
-            threads.ForEach(t => t.Start());
-            threads.ForEach(t => t.Join());
+                return TorchSharpNative.PrepareWeakCopy(original, cache);
+            }, TaskCreationOptions.LongRunning)).ToArray();
+            Task.WaitAll(tasks);
+            var paths = tasks.Select(t => t.Result).ToList();
             Assert.HasCount(1, paths.Distinct());
             Assert.IsFalse(TorchSharpNative.NeedsWeakCopy(paths[0]));
             Assert.AreEqual(new FileInfo(original).Length, new FileInfo(paths[0]).Length);
             Assert.HasCount(1, Directory.GetFiles(cache, "*", SearchOption.AllDirectories), "one file, no temporaries");
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void PrepareWeakCopy_StaleTemporaryOfAKilledProcess_IsRemoved()
+    {
+        var original = PackageLibrary();
+        var cache = NewCache();
+        try
+        {
+            var copy = TorchSharpNative.PrepareWeakCopy(original, cache);
+            var folder = Path.GetDirectoryName(copy)!;
+            var stale = Path.Combine(folder, ".libLibTorchSharp.so.1.dead.tmp");
+            var fresh = Path.Combine(folder, ".libLibTorchSharp.so.2.busy.tmp");
+            File.WriteAllText(stale, "left by a killed process");
+            File.WriteAllText(fresh, "another process is writing this");
+            File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-2));
+            File.Delete(copy); // so the next call prepares again
+            TorchSharpNative.PrepareWeakCopy(original, cache);
+            Assert.IsFalse(File.Exists(stale));
+            Assert.IsTrue(File.Exists(fresh), "a recent temporary may belong to a running process");
         }
         finally
         {
@@ -154,6 +187,35 @@ public sealed class TorchSharpNativeTests
         var result = TorchSharpNative.EnsureLoadable(null);
         Assert.AreEqual(TorchSharpNativeAction.NotNeeded, result.Action);
         Assert.IsNull(result.Message, "nothing to log when nothing was done");
+    }
+
+    [TestMethod]
+    public void FindLibTorchDirectory_SeveralVersionsRestored_TakesExactlyTorchSharpsAndNoOther()
+    {
+        var root = NewCache();
+        try
+        {
+            var original = Path.Combine(root, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+            Directory.CreateDirectory(Path.GetDirectoryName(original)!);
+            File.WriteAllText(original, "");
+            foreach (var version in new[] { "2.9.0", "2.10.0", "9.9.9" })
+            {
+                var native = Path.Combine(root, "libtorch-cpu-linux-x64", version, "runtimes", "linux-x64", "native");
+                Directory.CreateDirectory(native);
+                File.WriteAllText(Path.Combine(native, "libtorch.so"), "");
+            }
+            var empty = Path.Combine(root, "no-nuget-here");
+            StringAssert.Contains(TorchSharpNative.FindLibTorchDirectory(original, "2.10.0", empty), Path.Combine("libtorch-cpu-linux-x64", "2.10.0", "runtimes"));
+            Assert.IsNull(TorchSharpNative.FindLibTorchDirectory(original, "2.11.0", empty), "a libtorch of another version is never taken");
+            StringAssert.Contains(TorchSharpNative.FindLibTorchDirectory(original, null, empty), Path.Combine("libtorch-cpu-linux-x64", "9.9.9"), "unknown wanted version: the highest");
+            // Beside the original (an app's output folder) wins.
+            File.WriteAllText(Path.Combine(Path.GetDirectoryName(original)!, "libtorch.so"), "");
+            Assert.AreEqual(Path.GetDirectoryName(original), TorchSharpNative.FindLibTorchDirectory(original, "2.10.0", empty));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     [TestMethod]
