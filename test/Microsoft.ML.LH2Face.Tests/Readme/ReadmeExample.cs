@@ -33,10 +33,13 @@ public static class ReadmeExample
         using var model = pipeline.Fit(data);
         ml.Model.Save(model, data.Schema, modelPath);
 
-        // Later, or in another process: load and embed.
+        // Later, or in another process: load and embed. Dispose the engine and the loaded model:
+        // ML.NET then deletes its temporary copy of the ONNX graph.
         var loaded = ml.Model.Load(modelPath, out _);
-        var engine = ml.Model.CreatePredictionEngine<FaceFile, FaceEmbedding>(loaded);
-        var embedding = engine.Predict(files.First()).Embedding; // 64 floats, L2-normalised
+        float[] embedding;
+        using (var engine = ml.Model.CreatePredictionEngine<FaceFile, FaceEmbedding>(loaded))
+            embedding = engine.Predict(files.First()).Embedding; // 64 floats, L2-normalised
+        (loaded as IDisposable)?.Dispose();
         // readme-end
         return embedding;
     }
