@@ -105,6 +105,21 @@ public sealed partial class LH2FaceTrainer
         /// <summary>Margin of the kappa-ranking hinge in log-norm units: the copy's norm should be at most exp(-margin) = 0.61 of its source's.</summary>
         public float KappaRankingMargin = 0.5f;
 
+        /// <summary>
+        /// Whether the kappa ranking's gradient reaches the convolutional trunk (the default) or stops there: with false the
+        /// degraded copies' trunk features are detached and the sources' norms are constants in the ranking, so the ranking
+        /// trains only the embedding layer (fully connected layer and embedding batch norm) to read quality from features
+        /// that the recognition losses alone shape.
+        /// </summary>
+        public bool KappaRankingTrainsBackbone = true;
+
+        /// <summary>
+        /// Weight of the degraded-consistency term (0 = off): each degraded copy of the kappa ranking (see
+        /// <see cref="KappaRankingShare"/>) is pulled toward its source's direction, 1 - cos(z_copy, z_source), the source
+        /// held constant. Self-supervised like the ranking; the copies ride in the same forward pass.
+        /// </summary>
+        public float DegradedConsistencyWeight;
+
         /// <summary>How the LH2Face head keeps the feature norm bounded.</summary>
         public LH2FaceNormControl NormControl = LH2FaceNormControl.Regulariser;
 
@@ -312,6 +327,7 @@ public sealed partial class LH2FaceTrainer
         {
             Head = head;
             KappaRankingWeight = 0f;
+            DegradedConsistencyWeight = 0f;
             ProxyPositiveSampleWeight = ProxyNegativeSampleWeight = ProxyProxyWeight = 0f;
         }
     }

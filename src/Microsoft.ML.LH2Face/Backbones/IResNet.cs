@@ -84,11 +84,47 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        return Embed(Trunk(x)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The convolutional trunk: the flattened last feature map [B, C*H*W] that <see cref="Embed"/> maps to z.</summary>
+    public Tensor Trunk(Tensor x)
+    {
+        using var scope = NewDisposeScope();
         var y = prelu.forward(bn1.forward(conv1.forward(x)));
         foreach (var block in blocks)
             y = block.forward(y);
-        y = bn2.forward(y).flatten(1);
-        y = fc.forward(dropout.forward(y));
+        return bn2.forward(y).flatten(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Embed"/> of trunk features whose last <paramref name="copies"/> rows are degraded copies, such that the
+    /// copies' z has no gradient path to the other rows: in training mode the embedding batch norm normalises the copies
+    /// with the batch's statistics held constant (the values are those of Embed; the running averages update once, as in
+    /// Embed). With the copies' trunk features detached, a loss on the copies' z then trains the embedding layer only.
+    /// </summary>
+    public Tensor EmbedIsolatingCopies(Tensor trunk, long copies)
+    {
+        using var scope = NewDisposeScope();
+        var y = fc.forward(dropout.forward(trunk));
+        if (features is null)
+            return y.MoveToOuterDisposeScope();
+        var all = features.forward(y);
+        if (!training)
+            return all.MoveToOuterDisposeScope();
+        long clean = y.shape[0] - copies;
+        var held = y.detach();
+        var mean = held.mean(new long[] { 0 });
+        var variance = held.var(0, unbiased: false);
+        var isolated = (y.narrow(0, clean, copies) - mean) / (variance + IBasicBlock.BatchNormEps).sqrt() * features.weight! + features.bias!;
+        return cat(new[] { all.narrow(0, 0, clean), isolated }, 0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The embedding layer: dropout, the fully connected layer and the embedding batch norm, trunk features -> z [B, d].</summary>
+    public Tensor Embed(Tensor trunk)
+    {
+        using var scope = NewDisposeScope();
+        var y = fc.forward(dropout.forward(trunk));
         if (features is not null)
             y = features.forward(y);
         return y.MoveToOuterDisposeScope();

@@ -17,9 +17,23 @@ internal static class KappaRanking
     /// <summary>Name of the term in the progress reports.</summary>
     public const string Term = "kappa_ranking";
 
-    /// <summary>How many of <paramref name="batchSize"/> images get a degraded copy: share of the batch, at least 2 (0 when the term is off).</summary>
+    /// <summary>Name of the degraded-consistency term in the progress reports.</summary>
+    public const string ConsistencyTerm = "degraded_consistency";
+
+    /// <summary>
+    /// How many of <paramref name="batchSize"/> images get a degraded copy: share of the batch, at least 2 (0 when both the
+    /// ranking and the degraded-consistency term are off).
+    /// </summary>
     public static int Copies(LH2FaceTrainer.Options options, int batchSize)
-        => options.KappaRankingWeight <= 0 ? 0 : Math.Clamp((int)Math.Round(batchSize * (double)options.KappaRankingShare), 2, batchSize);
+        => options.KappaRankingWeight <= 0 && options.DegradedConsistencyWeight <= 0 ? 0 : Math.Clamp((int)Math.Round(batchSize * (double)options.KappaRankingShare), 2, batchSize);
+
+    /// <summary>mean over the copies of 1 - cos(z_copy, z_source), the sources held constant; z [n, d].</summary>
+    public static Tensor Consistency(Tensor sourceFeatures, Tensor copyFeatures)
+    {
+        using var scope = NewDisposeScope();
+        var cosine = functional.cosine_similarity(copyFeatures, sourceFeatures.detach(), 1, 1e-8);
+        return (1 - cosine).mean().MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// Degraded copies of <paramref name="pixels"/> [n, 3, S, S] (0..255), one random degradation each from the

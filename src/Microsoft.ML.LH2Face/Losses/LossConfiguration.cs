@@ -47,6 +47,8 @@ internal static class LossConfiguration
             weights["magface_g"] = o.NormRegularisationWeight;
         if (o.KappaRankingWeight != 0)
             weights[KappaRanking.Term] = o.KappaRankingWeight;
+        if (o.DegradedConsistencyWeight != 0)
+            weights[KappaRanking.ConsistencyTerm] = o.DegradedConsistencyWeight;
         if (o.ProxyPositiveSampleWeight != 0)
             weights["proxy_pps"] = o.ProxyPositiveSampleWeight;
         if (o.ProxyNegativeSampleWeight != 0)
@@ -69,6 +71,9 @@ internal static class LossConfiguration
             ["sample_rate"] = o.SampleRate,
             ["proxy_lr_multiplier"] = o.ProxyLearningRateMultiplier,
         };
+        // Only when changed, so that the default configuration's JSON (and the metadata of models saved before) stays as it was.
+        if (o.KappaRankingWeight != 0 && !o.KappaRankingTrainsBackbone)
+            value["kappa_ranking_trains_backbone"] = false;
         if (o.ProxyPositiveSampleWeight != 0 || o.ProxyNegativeSampleWeight != 0 || o.ProxyProxyWeight != 0)
         {
             value["proxy_sampling"] = ProxySamplingJson(o, classCount);

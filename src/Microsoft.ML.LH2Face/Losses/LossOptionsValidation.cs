@@ -19,6 +19,7 @@ internal static class LossOptionsValidation
         Require(o.NormRegularisationWeight >= 0 && float.IsFinite(o.NormRegularisationWeight), nameof(o.NormRegularisationWeight), $"is {o.NormRegularisationWeight}; use 0 (off) or a positive weight (35 in MagFace)");
         Require(o.VmfNllWeight >= 0 && float.IsFinite(o.VmfNllWeight), nameof(o.VmfNllWeight), $"is {o.VmfNllWeight}; use 0 (off) or a positive weight");
         Require(o.KappaRankingWeight >= 0 && float.IsFinite(o.KappaRankingWeight), nameof(o.KappaRankingWeight), $"is {o.KappaRankingWeight}; use 0 (off) or a positive weight");
+        Require(o.DegradedConsistencyWeight >= 0 && float.IsFinite(o.DegradedConsistencyWeight), nameof(o.DegradedConsistencyWeight), $"is {o.DegradedConsistencyWeight}; use 0 (off) or a positive weight");
         Require(o.KappaRankingShare is > 0 and <= 1, nameof(o.KappaRankingShare), $"is {o.KappaRankingShare}; use a share of the batch in (0, 1] (0.25 by default)");
         Require(o.KappaRankingMargin >= 0 && float.IsFinite(o.KappaRankingMargin), nameof(o.KappaRankingMargin), $"is {o.KappaRankingMargin}; use 0 or a positive log-norm margin (0.2 by default)");
         Require(o.VmfDimension == 0 || o.VmfDimension >= VonMisesFisher.MinDimension, nameof(o.VmfDimension), $"is {o.VmfDimension}; use 0 (the embedding size) or n >= {VonMisesFisher.MinDimension}");

@@ -56,6 +56,24 @@ internal sealed class FaceNetwork : Module
     }
 
     /// <summary>
+    /// <see cref="Features"/> of a batch of clean images followed by <paramref name="copies"/> degraded ones, with the
+    /// degraded copies' trunk features detached and the embedding batch norm's statistics held constant for them: their
+    /// z depends on the embedding layer's weights only, so a loss on them trains that layer and not the convolutional
+    /// trunk. One pass: the statistics are those of all images, as in Features.
+    /// </summary>
+    public Tensor FeaturesDetachingCopies(Tensor pixels, long copies)
+    {
+        using var scope = NewDisposeScope();
+        using var mean = PixelMean.ToScalar();
+        using var scale = PixelScale.ToScalar();
+        var net = (IResNet)backbone;
+        var trunk = net.Trunk(pixels.sub(mean).div(scale));
+        long clean = trunk.shape[0] - copies;
+        var mixed = cat(new[] { trunk.narrow(0, 0, clean), trunk.narrow(0, clean, copies).detach() }, 0);
+        return net.EmbedIsolatingCopies(mixed, copies).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// <see cref="Features"/> in training mode (batch statistics, gradients) that leaves the backbone's
     /// running batch-norm averages as they were: for images, such as rendered faces, whose statistics
     /// should not enter the model that scores real ones.

@@ -287,7 +287,8 @@ internal sealed class TrainingSession
         // With the kappa-ranking term, degraded copies of the first images ride in the same forward pass (one set of
         // batch-norm statistics for both, so their norms compare); the recognition losses see the clean batch only.
         int copies = KappaRanking.Copies(options, batchSize);
-        var features = copies == 0 ? network.Features(pixels) : network.Features(cat(new[] { pixels, KappaRanking.Degrade(pixels.narrow(0, 0, copies)) }, 0));
+        var batchAndCopies = copies == 0 ? pixels : cat(new[] { pixels, KappaRanking.Degrade(pixels.narrow(0, 0, copies)) }, 0);
+        var features = copies > 0 && !options.KappaRankingTrainsBackbone ? network.FeaturesDetachingCopies(batchAndCopies, copies) : network.Features(batchAndCopies);
         var z = copies == 0 ? features : features.narrow(0, 0, batchSize);
         var (embedding, norm) = FaceNetwork.Split(z);
         var output = faceLoss.Compute(network.Head, embedding, norm, labels);
@@ -295,12 +296,19 @@ internal sealed class TrainingSession
         foreach (var (name, value) in output.Terms)
             terms[name] = value.item<float>();
         var loss = output.Total;
-        if (copies > 0)
+        if (copies > 0 && options.KappaRankingWeight > 0)
         {
             var copyNorms = features.narrow(0, batchSize, copies).norm(1, keepdim: true);
-            var ranking = options.KappaRankingWeight * KappaRanking.Loss(norm.narrow(0, 0, copies), copyNorms, options.KappaRankingMargin);
+            var sourceNorms = norm.narrow(0, 0, copies);
+            var ranking = options.KappaRankingWeight * KappaRanking.Loss(options.KappaRankingTrainsBackbone ? sourceNorms : sourceNorms.detach(), copyNorms, options.KappaRankingMargin);
             terms[KappaRanking.Term] = ranking.item<float>();
             loss = loss + ranking;
+        }
+        if (copies > 0 && options.DegradedConsistencyWeight > 0)
+        {
+            var consistency = options.DegradedConsistencyWeight * KappaRanking.Consistency(z.narrow(0, 0, copies), features.narrow(0, batchSize, copies));
+            terms[KappaRanking.ConsistencyTerm] = consistency.item<float>();
+            loss = loss + consistency;
         }
         float? meanMargin = output.MeanMargin?.item<float>();
         if (network.Renderer is not null)

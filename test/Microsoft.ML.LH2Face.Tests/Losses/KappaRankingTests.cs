@@ -1,4 +1,5 @@
 using Microsoft.ML.LH2Face.Losses;
+using Microsoft.ML.LH2Face.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.LH2Face.Tests.Losses;
@@ -57,5 +58,52 @@ public sealed class KappaRankingTests
         Assert.AreEqual(2, KappaRanking.Copies(o, 4));
         o.KappaRankingWeight = 0;
         Assert.AreEqual(0, KappaRanking.Copies(o, 64));
+        o.DegradedConsistencyWeight = 0.5f;
+        Assert.AreEqual(16, KappaRanking.Copies(o, 64), "the consistency term needs the copies too");
+    }
+
+    [TestMethod]
+    public void Consistency_HandComputed_AndGradientAgainstFloat64()
+    {
+        using var scope = NewDisposeScope();
+        var source = tensor(new float[] { 1, 0, 3, 4 }).view(2, 2).requires_grad_(true);
+        var copy = tensor(new float[] { 1, 1, -4, 3 }).view(2, 2).requires_grad_(true);
+        // cos((1,1),(1,0)) = 1/sqrt 2; cos((-4,3),(3,4)) = 0: mean of 1 - cos.
+        double expected = ((1 - 1 / Math.Sqrt(2)) + 1) / 2;
+        var loss = KappaRanking.Consistency(source, copy);
+        Assert.AreEqual(expected, loss.item<float>(), 1e-6);
+        loss.backward();
+        Assert.IsTrue(source.grad is null || source.grad.abs().max().item<float>() == 0, "the source is held constant");
+        // d/dc (1 - c.s / (|c||s|)) / n = -(s / (|c||s|) - (c.s) c / (|c|^3 |s|)) / n, in float64.
+        double[][] s = { new[] { 1.0, 0 }, new[] { 3.0, 4 } }, c = { new[] { 1.0, 1 }, new[] { -4.0, 3 } };
+        var grad = copy.grad!.data<float>().ToArray();
+        for (int i = 0; i < 2; i++)
+        {
+            double dot = c[i][0] * s[i][0] + c[i][1] * s[i][1], nc = Math.Sqrt(c[i][0] * c[i][0] + c[i][1] * c[i][1]), ns = Math.Sqrt(s[i][0] * s[i][0] + s[i][1] * s[i][1]);
+            for (int j = 0; j < 2; j++)
+                Assert.AreEqual(-(s[i][j] / (nc * ns) - dot * c[i][j] / (nc * nc * nc * ns)) / 2, grad[2 * i + j], 1e-6, $"d loss / d copy[{i},{j}]");
+        }
+    }
+
+    [TestMethod]
+    public void FeaturesDetachingCopies_SameValues_NoTrunkGradientFromTheCopies()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(5);
+        var options = new LH2FaceTrainer.Options { Backbone = LH2FaceBackbone.Compact, InputSize = 32, EmbeddingSize = 16, DropoutRate = 0 };
+        using var network = new FaceNetwork(options, classCount: 4);
+        network.train();
+        var pixels = rand(new long[] { 6, 3, 32, 32 }) * 255;
+        var plain = network.Features(pixels).detach();
+        var mixed = network.FeaturesDetachingCopies(pixels, copies: 2);
+        Assert.IsTrue((plain - mixed).abs().max().item<float>() < 1e-5f, "the values of Features: one set of batch statistics over all images");
+        // A loss on the copies alone reaches the embedding layer, not the convolutional trunk.
+        mixed.narrow(0, 4, 2).norm(1).sum().backward();
+        var trunkGrads = network.Backbone.named_parameters().Where(p => !p.name.StartsWith("fc") && !p.name.StartsWith("features") && p.parameter.requires_grad).ToList();
+        Assert.IsTrue(trunkGrads.Count > 0);
+        foreach (var (name, parameter) in trunkGrads)
+            Assert.IsTrue(parameter.grad is null || parameter.grad.abs().max().item<float>() == 0, $"{name} got a gradient from the detached copies");
+        var fc = network.Backbone.named_parameters().Single(p => p.name == "fc.weight").parameter;
+        Assert.IsTrue(fc.grad!.abs().max().item<float>() > 0, "the embedding layer learns from the copies");
     }
 }
