@@ -30,11 +30,18 @@ internal sealed class FaceNetwork : Module
 
     public FaceNetwork(LH2FaceTrainer.Options options, int classCount) : base(nameof(FaceNetwork))
     {
+        // TorchSharp's layer constructors leave temporary tensor handles behind (parameter initialisation); the scope
+        // releases them, and the weights and buffers the network keeps are taken out of it first.
+        using var scope = NewDisposeScope();
         backbone = BackboneFactory.Create(options.Backbone, options.InputSize, options.EmbeddingSize, options.DropoutRate, options.EmbeddingNorm);
         head = HeadFactory.Create(options, classCount);
         // Without the renderer the field stays null and the saved weights are those of a renderer-free network.
         renderer = options.UseRenderer ? new FaceRenderer(options.EmbeddingSize, options.RendererResolution, options.RendererWarpIterations, options.RendererFieldOfView, options.RendererDepthPrior) : null;
         RegisterComponents();
+        foreach (var parameter in parameters())
+            parameter.DetachFromDisposeScope();
+        foreach (var buffer in buffers())
+            buffer.DetachFromDisposeScope();
     }
 
     public Module<Tensor, Tensor> Backbone => backbone;

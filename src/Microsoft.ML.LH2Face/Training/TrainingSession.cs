@@ -12,6 +12,9 @@ namespace Microsoft.ML.LH2Face.Training;
 /// <summary>What a finished run hands to the transformer.</summary>
 internal sealed record TrainingResult(FaceNetwork Network, LH2FaceTrainingSummary Summary);
 
+/// <summary>What one training step reports: its loss, the value of each weighted term, kappa's batch mean and spread, the mean margin.</summary>
+internal sealed record StepResult(float Loss, IReadOnlyDictionary<string, float> Terms, float MeanKappa, float StdKappa, float? MeanMargin);
+
 /// <summary>
 /// Holds all mutable state of one training run (network, optimiser, schedule, loader, best epoch) so the
 /// estimator stays an immutable description. One dispose scope per step keeps native memory flat.
@@ -49,188 +52,145 @@ internal sealed class TrainingSession
         };
     }
 
+    /// <summary>
+    /// Trains: load TorchSharp, build the network, optimisers, loss and schedule, resume if asked, then for each step
+    /// take a batch, set the rate, step, record, and at an epoch's end validate and maybe stop; checkpoint when due.
+    /// Every native resource is released whatever happens; on success the network goes to the caller.
+    /// </summary>
     public TrainingResult Run()
     {
-        // Where no build step weakened libLibTorchSharp.so (notebooks, scripts), load a weakened copy first.
-        var native = TorchSharpNative.EnsureLoadable(log);
-        Device device;
-        try
-        {
-            device = ResolveDevice(options.Device); // the first torch call: TorchSharp loads its native library here
-        }
-        catch (Exception e) when (native.Action == TorchSharpNativeAction.Failed && e is TypeInitializationException or DllNotFoundException or NotSupportedException)
-        {
-            // TorchSharp's own message blames a missing libtorch package; the reason is the one the preparation found.
-            throw new InvalidOperationException($"{native.Message} TorchSharp then failed to load: {e.Message}", e);
-        }
+        var device = LoadTorch();
         int batchSize = Math.Min(options.BatchSize, train.Count);
         if (batchSize < 2)
             throw new InvalidOperationException($"The training data has {train.Count} image(s): batch norm needs at least 2 per batch.");
         long stepsPerEpoch = BatchLoader.StepsPerEpochFor(train.Count, batchSize);
         long totalSteps = stepsPerEpoch * options.Epochs;
         long lastStep = options.MaxSteps > 0 ? Math.Min(totalSteps, options.MaxSteps) : totalSteps;
-        string fingerprint = Fingerprint(batchSize);
+        var checkpoints = new CheckpointWriter(options, train.ClassCount, Fingerprint(batchSize));
 
         random.manual_seed(options.Seed);
         var network = new FaceNetwork(options, train.ClassCount);
-        network.to(device);
+        bool succeeded = false;
+        try
+        {
+            network.to(device);
+            CheckConvolutions(network, device);
+            using var optimizers = new OptimizerSet(options, network);
+            var faceLoss = new FaceLoss(options);
+            var schedule = new LearningRateSchedule(options, stepsPerEpoch);
+            using var tracker = StartOrResume(checkpoints, network, optimizers, totalSteps, out long step);
+            LogSettings(device, batchSize, stepsPerEpoch);
+
+            bool stoppedEarly = false;
+            var clock = Stopwatch.StartNew();
+            int brokenPausesBefore = CollectorPause.BrokenRegions;
+            network.train();
+            using (var loader = new BatchLoader(train, batchSize, options.Seed, options.RandomHorizontalFlip, step, lastStep, options.CancellationToken))
+            {
+                while (step < lastStep && !stoppedEarly)
+                {
+                    options.CancellationToken.ThrowIfCancellationRequested();
+                    var batch = loader.Next();
+                    double lr = schedule.At(step);
+                    optimizers.SetLearningRate(lr);
+                    var stepClock = Stopwatch.StartNew();
+                    StepResult result;
+                    using (CollectorPause.Start())
+                        result = TrainStep(network, faceLoss, optimizers, batch, device, batchSize, loader);
+                    if (!float.IsFinite(result.Loss))
+                        throw new InvalidOperationException($"Training diverged at epoch {batch.Epoch}, step {step + 1}: the loss is {result.Loss}. {DivergenceAdvice(lr)}");
+                    step++;
+                    tracker.AddStep(result);
+
+                    double? accuracy = null;
+                    bool epochEnd = step % stepsPerEpoch == 0;
+                    if (epochEnd)
+                    {
+                        accuracy = validation is null ? null : Validate(network, validation, device);
+                        log(tracker.EndEpoch((int)(step / stepsPerEpoch) - 1, accuracy, network));
+                        stoppedEarly = tracker.EarlyStopDue(options.EarlyStoppingPatience);
+                    }
+                    if (checkpoints.IsDue(step, lastStep, stoppedEarly))
+                    {
+                        RequireFiniteWeights(network, step, schedule.At(step - 1));
+                        checkpoints.Write(step, tracker, network, optimizers);
+                    }
+                    options.Progress?.Report(new LH2FaceProgress(
+                        batch.Epoch, step, totalSteps, result.Loss, result.Terms, lr, batchSize / stepClock.Elapsed.TotalSeconds, result.MeanKappa, result.StdKappa, accuracy, result.MeanMargin));
+                    if (stoppedEarly)
+                        log($"Early stopping after epoch {batch.Epoch + 1}: no improvement for {tracker.EpochsWithoutImprovement} epochs.");
+                }
+            }
+
+            // Keep the best validation epoch, not the last.
+            tracker.RestoreBest(network);
+            // The loss is checked before each update; the weights after the last one are checked here, so a final
+            // update that overflowed never becomes a model whose every embedding is NaN.
+            double lastRate = schedule.At(Math.Max(0, step - 1));
+            RequireFiniteWeights(network, step, lastRate);
+            network.eval();
+            RequireFiniteOutputs(network, step, lastRate);
+            int brokenPauses = CollectorPause.BrokenRegions - brokenPausesBefore;
+            if (brokenPauses > 0)
+                log($"{brokenPauses} training step(s) allocated more than {CollectorPause.Budget >> 20} MB of managed memory, so a garbage collection ran while TorchSharp native code could be in flight (see CollectorPause).");
+            var summary = tracker.Summary(step, totalSteps, stoppedEarly, clock.Elapsed);
+            succeeded = true;
+            return new TrainingResult(network, summary);
+        }
+        finally
+        {
+            probe?.Dispose();
+            probe = null;
+            if (!succeeded)
+                network.Dispose();
+        }
+    }
+
+    /// <summary>Before the first torch call: where no build step weakened libLibTorchSharp.so (notebooks, scripts), load a weakened copy.</summary>
+    private Device LoadTorch()
+    {
+        var native = TorchSharpNative.EnsureLoadable(log);
+        try
+        {
+            return ResolveDevice(options.Device); // the first torch call: TorchSharp loads its native library here
+        }
+        catch (Exception e) when (native.Action == TorchSharpNativeAction.Failed && e is TypeInitializationException or DllNotFoundException or NotSupportedException)
+        {
+            // TorchSharp's own message blames a missing libtorch package; the reason is the one the preparation found.
+            throw new InvalidOperationException($"{native.Message} TorchSharp then failed to load: {e.Message}", e);
+        }
+    }
+
+    private void CheckConvolutions(FaceNetwork network, Device device)
+    {
         var checkClock = Stopwatch.StartNew();
         network.RecordConvolutionSizes(options.InputSize, device);
         var convolutionChecks = network.CheckConvolutions(device);
         log(ConvolutionSelfCheck.Describe(convolutionChecks, checkClock.Elapsed));
-        var optimizer = CreateOptimizer(network);
-        var rendererOptimizer = CreateRendererOptimizer(network);
-        var faceLoss = new FaceLoss(options);
-        var schedule = new LearningRateSchedule(options, stepsPerEpoch);
+    }
 
-        var state = new CheckpointState { Fingerprint = fingerprint, Seed = options.Seed };
-        Dictionary<string, Tensor>? best = null;
-        if (options.ResumeFrom is not null)
+    /// <summary>A tracker for a new run, or one continuing Options.ResumeFrom (weights and optimisers loaded); <paramref name="step"/> is where training goes on.</summary>
+    private EpochTracker StartOrResume(CheckpointWriter checkpoints, FaceNetwork network, OptimizerSet optimizers, long totalSteps, out long step)
+    {
+        if (options.ResumeFrom is null)
         {
-            var dir = CheckpointStore.Resolve(options.ResumeFrom);
-            state = CheckpointStore.ReadState(dir);
-            if (state.Fingerprint != fingerprint)
-                throw new InvalidOperationException(
-                    $"Options.ResumeFrom = '{options.ResumeFrom}' was written by a different run ({state.Fingerprint}); this run is {fingerprint}. Resume with the same data, backbone, sizes, head, batch size, epochs and seed.");
-            CheckpointStore.ReadFile(Path.Combine(dir, CheckpointStore.WeightsFile), file => network.load(file));
-            CheckpointStore.ReadFile(Path.Combine(dir, CheckpointStore.OptimizerFile), file => optimizer.load_state_dict(file));
-            if (rendererOptimizer is not null)
-                CheckpointStore.ReadFile(Path.Combine(dir, CheckpointStore.RendererOptimizerFile), file => rendererOptimizer.load_state_dict(file));
-            var bestFile = Path.Combine(dir, CheckpointStore.BestWeightsFile);
-            if (File.Exists(bestFile))
-            {
-                using var bestNet = new FaceNetwork(options, train.ClassCount);
-                CheckpointStore.ReadFile(bestFile, file => bestNet.load(file));
-                best = Snapshot(bestNet);
-            }
-            log($"Resumed from '{dir}' at step {state.Step} of {totalSteps}.");
+            step = 0;
+            return new EpochTracker(checkpoints.Start, best: null);
         }
+        var (state, best, dir) = checkpoints.Resume(network, optimizers);
+        step = state.Step;
+        log($"Resumed from '{dir}' at step {state.Step} of {totalSteps}.");
+        return new EpochTracker(state, best);
+    }
 
+    private void LogSettings(Device device, int batchSize, long stepsPerEpoch)
+    {
         log($"LH2Face training: {train.Count} images, {train.ClassCount} identities, device {device.type}, backbone {options.Backbone} at {options.InputSize}px, " +
             $"embedding {options.EmbeddingSize}, head {options.Head}, optimiser {options.Optimizer} lr {options.LearningRate}, batch {batchSize}, " +
             $"{options.Epochs} epochs x {stepsPerEpoch} steps, seed {options.Seed}.");
         log($"Loss: {LossConfiguration.ToJson(options, train.ClassCount)}");
         if (options.UseRenderer)
             log(RendererTraining.Describe(options));
-
-        var epochLosses = new List<float>(state.EpochLosses);
-        var accuracies = new List<double>(state.ValidationAccuracies);
-        double bestAccuracy = state.BestValidationAccuracy;
-        int bestEpoch = state.BestEpoch;
-        int sinceImprovement = state.EpochsWithoutImprovement;
-        // A resumed run continues the running sums of the epoch it stopped in, so its log equals the uninterrupted run's.
-        double epochLossSum = state.EpochLossSum;
-        int epochLossCount = state.EpochLossCount;
-        var epochTerms = new EpochTermMeans(state.EpochTerms);
-        bool stoppedEarly = false;
-        long step = state.Step;
-        var clock = Stopwatch.StartNew();
-        int brokenPausesBefore = CollectorPause.BrokenRegions;
-
-        network.train();
-        using (var loader = new BatchLoader(train, batchSize, options.Seed, options.RandomHorizontalFlip, step, lastStep, options.CancellationToken))
-        {
-            while (step < lastStep)
-            {
-                options.CancellationToken.ThrowIfCancellationRequested();
-                var batch = loader.Next();
-                double lr = schedule.At(step);
-                SetLearningRate(optimizer, rendererOptimizer, lr);
-                var stepClock = Stopwatch.StartNew();
-                (float Loss, IReadOnlyDictionary<string, float> Terms, float MeanKappa, float StdKappa, float? MeanMargin) result;
-                using (CollectorPause.Start())
-                    result = TrainStep(network, faceLoss, optimizer, rendererOptimizer, batch, device, batchSize, loader);
-                var (loss, terms, meanKappa, stdKappa, meanMargin) = result;
-                if (!float.IsFinite(loss))
-                {
-                    throw new InvalidOperationException(
-                        $"Training diverged at epoch {batch.Epoch}, step {step + 1}: the loss is {loss}. {DivergenceAdvice(lr)}");
-                }
-                step++;
-                epochLossSum += loss;
-                epochLossCount++;
-                epochTerms.Add(terms, meanKappa, stdKappa, meanMargin);
-                double? accuracy = null;
-                bool epochEnd = step % stepsPerEpoch == 0;
-                if (epochEnd)
-                {
-                    int epoch = (int)(step / stepsPerEpoch) - 1;
-                    epochLosses.Add((float)(epochLossSum / epochLossCount));
-                    epochLossSum = 0;
-                    epochLossCount = 0;
-                    string termLine = epochTerms.Describe();
-                    epochTerms = new EpochTermMeans();
-                    if (validation is not null)
-                    {
-                        using (CollectorPause.Start())
-                            accuracy = Validate(network, validation, device);
-                        accuracies.Add(accuracy.Value);
-                        if (double.IsNaN(bestAccuracy) || accuracy.Value > bestAccuracy)
-                        {
-                            bestAccuracy = accuracy.Value;
-                            bestEpoch = epoch;
-                            sinceImprovement = 0;
-                            DisposeAll(best);
-                            best = Snapshot(network);
-                        }
-                        else
-                        {
-                            sinceImprovement++;
-                        }
-                        log($"Epoch {epoch + 1}: loss {epochLosses[^1]:F4}, validation accuracy {accuracy.Value:P2} (best {bestAccuracy:P2} at epoch {bestEpoch + 1}); {termLine}.");
-                    }
-                    else
-                    {
-                        log($"Epoch {epoch + 1}: loss {epochLosses[^1]:F4}; {termLine}.");
-                    }
-                }
-                bool stopNow = epochEnd && options.EarlyStoppingPatience > 0 && sinceImprovement >= options.EarlyStoppingPatience;
-                if (options.CheckpointDirectory is not null &&
-                    ((options.CheckpointEveryNSteps > 0 && step % options.CheckpointEveryNSteps == 0) || step == lastStep || stopNow))
-                {
-                    var current = new CheckpointState
-                    {
-                        Step = step, Fingerprint = fingerprint, Seed = options.Seed,
-                        BestValidationAccuracy = bestAccuracy, BestEpoch = bestEpoch, EpochsWithoutImprovement = sinceImprovement,
-                        EpochLosses = new List<float>(epochLosses), ValidationAccuracies = new List<double>(accuracies),
-                        EpochLossSum = epochLossSum, EpochLossCount = epochLossCount, EpochTerms = epochTerms.Sums,
-                    };
-                    RequireFiniteWeights(network, step, schedule.At(step - 1));
-                    SaveCheckpoint(current, network, optimizer, rendererOptimizer, best);
-                }
-                options.Progress?.Report(new LH2FaceProgress(
-                    batch.Epoch, step, totalSteps, loss, terms, lr, batchSize / stepClock.Elapsed.TotalSeconds, meanKappa, stdKappa, accuracy, meanMargin));
-                if (stopNow)
-                {
-                    log($"Early stopping after epoch {batch.Epoch + 1}: no improvement for {sinceImprovement} epochs.");
-                    stoppedEarly = true;
-                    break;
-                }
-            }
-        }
-
-        if (best is not null)
-        {
-            // Keep the best validation epoch, not the last.
-            using var noGrad = no_grad();
-            network.load_state_dict(best);
-            DisposeAll(best);
-        }
-        // The loss is checked before each update; the weights after the last one are checked here, so a final
-        // update that overflowed never becomes a model whose every embedding is NaN.
-        double lastRate = schedule.At(Math.Max(0, step - 1));
-        RequireFiniteWeights(network, step, lastRate);
-        network.eval();
-        RequireFiniteOutputs(network, step, lastRate);
-        int brokenPauses = CollectorPause.BrokenRegions - brokenPausesBefore;
-        if (brokenPauses > 0)
-            log($"{brokenPauses} training step(s) allocated more than {CollectorPause.Budget >> 20} MB of managed memory, so a garbage collection ran while TorchSharp native code could be in flight (see CollectorPause).");
-        optimizer.Dispose();
-        rendererOptimizer?.Dispose();
-        var summary = new LH2FaceTrainingSummary(
-            step, totalSteps, epochLosses.ToArray(), accuracies.ToArray(),
-            double.IsNaN(bestAccuracy) ? null : bestAccuracy, bestEpoch >= 0 ? bestEpoch : null, stoppedEarly, clock.Elapsed);
-        return new TrainingResult(network, summary);
     }
 
     /// <summary>What to do about a diverged run, the same for every way divergence shows.</summary>
@@ -273,8 +233,7 @@ internal sealed class TrainingSession
         }
     }
 
-    private (float Loss, IReadOnlyDictionary<string, float> Terms, float MeanKappa, float StdKappa, float? MeanMargin) TrainStep(
-        FaceNetwork network, FaceLoss faceLoss, OptimizerHelper optimizer, OptimizerHelper? rendererOptimizer, FaceBatch batch, Device device, int batchSize, BatchLoader loader)
+    private StepResult TrainStep(FaceNetwork network, FaceLoss faceLoss, OptimizerSet optimizers, FaceBatch batch, Device device, int batchSize, BatchLoader loader)
     {
         using var scope = NewDisposeScope();
         // Reseeding per step makes dropout and class sampling depend on the step alone, so a resumed run matches.
@@ -325,132 +284,20 @@ internal sealed class TrainingSession
         float meanKappa = norm.mean().item<float>();
         float stdKappa = batchSize > 1 ? norm.std().item<float>() : 0f;
         if (!float.IsFinite(lossValue))
-            return (lossValue, terms, meanKappa, stdKappa, meanMargin);
-        optimizer.zero_grad();
-        rendererOptimizer?.zero_grad();
+            return new StepResult(lossValue, terms, meanKappa, stdKappa, meanMargin);
+        optimizers.ZeroGrad();
         loss.backward();
-        if (options.GradientClipNorm > 0)
-        {
-            // Clipped per optimiser: the renderer's gradients must not shrink the recognition step, nor the reverse.
-            nn.utils.clip_grad_norm_(optimizer.parameters(), options.GradientClipNorm);
-            if (rendererOptimizer is not null)
-                nn.utils.clip_grad_norm_(rendererOptimizer.parameters(), options.GradientClipNorm);
-        }
-        optimizer.step();
-        rendererOptimizer?.step();
-        return (lossValue, terms, meanKappa, stdKappa, meanMargin);
+        optimizers.ClipAndStep();
+        return new StepResult(lossValue, terms, meanKappa, stdKappa, meanMargin);
     }
 
     /// <summary>Verification accuracy on every pair of validation images (balanced: mean of TPR and TNR at the best threshold).</summary>
     private static double Validate(FaceNetwork network, FaceImageSet data, Device device)
     {
+        using var pause = CollectorPause.Start();
         var embeddings = Embedder.Embed(network, data, device, MaxValidationImages);
         network.train();
         return PairAccuracy.BestBalancedAccuracy(embeddings, data.Labels.AsSpan(0, embeddings.Length));
-    }
-
-    /// <summary>
-    /// One parameter group, or two when the proxies W get their own learning rate (ProxyLearningRateMultiplier): the network
-    /// first, the proxies second. <see cref="SetLearningRate"/> keeps the factor of each group. The renderer's own
-    /// parameters are not here: they have <see cref="CreateRendererOptimizer"/>.
-    /// </summary>
-    private OptimizerHelper CreateOptimizer(FaceNetwork network)
-    {
-        var proxies = network.Head.Proxies;
-        var trainable = MainParameters(network);
-        bool separate = options.ProxyLearningRateMultiplier != 1f;
-        var rest = separate ? trainable.Where(p => !ReferenceEquals(p, proxies) && p.Handle != proxies.Handle).ToList() : trainable;
-        double lr = options.LearningRate, proxyLr = options.LearningRate * (double)options.ProxyLearningRateMultiplier;
-        groupFactors = separate ? new[] { 1.0, (double)options.ProxyLearningRateMultiplier } : new[] { 1.0 };
-        return options.Optimizer switch
-        {
-            LH2FaceOptimizer.Sgd when separate => optim.SGD(new[]
-            {
-                new SGD.ParamGroup(rest, lr: lr, momentum: options.Momentum, weight_decay: options.WeightDecay),
-                new SGD.ParamGroup(new[] { proxies }, lr: proxyLr, momentum: options.Momentum, weight_decay: options.WeightDecay),
-            }, lr, momentum: options.Momentum, weight_decay: options.WeightDecay),
-            LH2FaceOptimizer.AdamW when separate => optim.AdamW(new[]
-            {
-                new AdamW.ParamGroup(rest, lr: lr, weight_decay: options.WeightDecay),
-                new AdamW.ParamGroup(new[] { proxies }, lr: proxyLr, weight_decay: options.WeightDecay),
-            }, lr, weight_decay: options.WeightDecay),
-            LH2FaceOptimizer.Sgd => optim.SGD(trainable, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
-            LH2FaceOptimizer.AdamW => optim.AdamW(trainable, options.LearningRate, weight_decay: options.WeightDecay),
-            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer,
-                $"Unknown optimiser '{options.Optimizer}': use one of {string.Join(", ", Enum.GetNames<LH2FaceOptimizer>())}."),
-        };
-    }
-
-    /// <summary>The trainable parameters of backbone and head: everything but the renderer's own.</summary>
-    internal static List<Parameter> MainParameters(FaceNetwork network)
-    {
-        var renderer = RendererParameters(network).Select(p => p.Handle).ToHashSet();
-        return network.parameters().Where(p => p.requires_grad && !renderer.Contains(p.Handle)).ToList();
-    }
-
-    /// <summary>The renderer's parameters (decoders, light and view heads); empty without the renderer.</summary>
-    internal static List<Parameter> RendererParameters(FaceNetwork network)
-        => network.Renderer?.parameters().Where(p => p.requires_grad).ToList() ?? new List<Parameter>();
-
-    /// <summary>
-    /// Adam for the renderer's own parameters (Unsup3d trains its renderer with Adam): its L1 and image
-    /// terms give gradients of a very different scale from the recognition loss, which SGD at the
-    /// recognition rate does not move. No weight decay, as in Unsup3d. Null without the renderer.
-    /// </summary>
-    private OptimizerHelper? CreateRendererOptimizer(FaceNetwork network)
-    {
-        var parameters = RendererParameters(network);
-        return parameters.Count == 0 ? null : optim.Adam(parameters, options.RendererLearningRate);
-    }
-
-    /// <summary>Learning-rate factor of each optimiser parameter group (see <see cref="CreateOptimizer"/>).</summary>
-    private double[] groupFactors = { 1.0 };
-
-    private void SetLearningRate(OptimizerHelper optimizer, OptimizerHelper? rendererOptimizer, double lr)
-    {
-        int i = 0;
-        foreach (var group in optimizer.ParamGroups)
-            group.LearningRate = lr * groupFactors[Math.Min(i++, groupFactors.Length - 1)];
-        if (rendererOptimizer is not null)
-        {
-            // The same schedule, scaled to the renderer's peak rate.
-            double factor = lr / options.LearningRate;
-            foreach (var group in rendererOptimizer.ParamGroups)
-                group.LearningRate = options.RendererLearningRate * factor;
-        }
-    }
-
-    private void SaveCheckpoint(CheckpointState state, FaceNetwork network, OptimizerHelper optimizer, OptimizerHelper? rendererOptimizer, Dictionary<string, Tensor>? best)
-    {
-        CheckpointStore.Save(options.CheckpointDirectory!, state, dir =>
-        {
-            network.save(Path.Combine(dir, CheckpointStore.WeightsFile));
-            optimizer.save_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
-            rendererOptimizer?.save_state_dict(Path.Combine(dir, CheckpointStore.RendererOptimizerFile));
-            if (best is not null)
-            {
-                using var bestNet = new FaceNetwork(options, train.ClassCount);
-                using (no_grad())
-                    bestNet.load_state_dict(best);
-                bestNet.save(Path.Combine(dir, CheckpointStore.BestWeightsFile));
-            }
-        });
-    }
-
-    private static Dictionary<string, Tensor> Snapshot(FaceNetwork network)
-    {
-        var copy = new Dictionary<string, Tensor>();
-        foreach (var (name, value) in network.state_dict())
-            copy[name] = value.detach().cpu().clone();
-        return copy;
-    }
-
-    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
-    {
-        if (tensors is null)
-            return;
-        foreach (var t in tensors.Values)
-            t.Dispose();
     }
 
     private string Fingerprint(int batchSize)

@@ -63,8 +63,8 @@ public sealed class RendererTrainingTests
         var options = Options();
         using var network = new FaceNetwork(options, Identities);
         // As the trainer does: the renderer's parameters with their own Adam at RendererLearningRate.
-        using var optimizer = optim.AdamW(TrainingSession.MainParameters(network), 5e-3);
-        using var rendererOptimizer = optim.Adam(TrainingSession.RendererParameters(network), options.RendererLearningRate);
+        using var optimizer = optim.AdamW(OptimizerSet.MainParameters(network), 5e-3);
+        using var rendererOptimizer = optim.Adam(OptimizerSet.RendererParameters(network), options.RendererLearningRate);
         float before = HeldOutError(network, heldOut);
         var order = new Random(3);
         for (int step = 0; step < 80; step++)
@@ -180,8 +180,8 @@ public sealed class RendererTrainingTests
     public void Parameters_SplitIntoMainAndRenderer_WithNothingLeftOut()
     {
         using var network = new FaceNetwork(Options(), Identities);
-        var main = TrainingSession.MainParameters(network);
-        var renderer = TrainingSession.RendererParameters(network);
+        var main = OptimizerSet.MainParameters(network);
+        var renderer = OptimizerSet.RendererParameters(network);
         var all = network.parameters().Where(p => p.requires_grad).Select(p => p.Handle).ToHashSet(); // trainable: the feature BN scale is fixed, as in insightface
         Assert.AreEqual(all.Count, main.Count + renderer.Count, $"all {all.Count} (of {network.parameters().Count()}), main {main.Count}, renderer {renderer.Count}");
         Assert.IsTrue(main.Select(p => p.Handle).Concat(renderer.Select(p => p.Handle)).ToHashSet().SetEquals(all));

@@ -148,6 +148,50 @@ public sealed class TrainingLoopTests
     }
 
     [TestMethod]
+    [DataRow("finished", DisplayName = "finished (the transformer disposed)")]
+    [DataRow("diverged", DisplayName = "diverged")]
+    [DataRow("cancelled", DisplayName = "cancelled while holding a best-epoch copy")]
+    public void Fit_AnyEnding_LiveNativeTensorCountReturnsToItsStart(string ending)
+    {
+        var data = KeyedPixels(4, 4, seed: 18);
+        var held = KeyedPixels(4, 2, seed: 18, firstSample: 10);
+        LH2FaceTrainer.Options Configure(CancellationTokenSource cts)
+        {
+            var options = Options(epochs: 4);
+            options.ValidationSet = held; // a best-epoch copy of the weights is held from the first epoch on
+            options.CancellationToken = cts.Token;
+            if (ending == "diverged")
+            {
+                options.LearningRate = 1e30f;
+                options.GradientClipNorm = 0;
+            }
+            if (ending == "cancelled")
+                options.Progress = new Recorder { OnReport = p => { if (p.Step == 5) cts.Cancel(); } };
+            return options;
+        }
+
+        // A first run, so that what TorchSharp creates once per process exists before counting.
+        using (var warm = new CancellationTokenSource())
+        using (Ml.Transforms.LH2Face(Configure(warm) is var o && ending == "finished" ? o : Options(epochs: 1)).Fit(data)) { }
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        using var cts = new CancellationTokenSource();
+        var estimator = Ml.Transforms.LH2Face(Configure(cts));
+        switch (ending)
+        {
+            case "finished":
+                using (estimator.Fit(data)) { }
+                break;
+            case "diverged":
+                Assert.ThrowsExactly<InvalidOperationException>(() => estimator.Fit(data));
+                break;
+            default:
+                Assert.ThrowsExactly<OperationCanceledException>(() => estimator.Fit(data));
+                break;
+        }
+        Assert.AreEqual(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount, $"live native tensors before and after a {ending} Fit");
+    }
+
+    [TestMethod]
     public void Fit_ResumeFromDamagedState_ThrowsNamingTheFile()
     {
         var data = KeyedPixels(4, 4, seed: 17);
