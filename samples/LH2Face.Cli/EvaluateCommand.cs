@@ -73,8 +73,8 @@ public static class EvaluateCommand
             throw new CliException($"Data '{s.DataPath}' does not exist.");
         OutputFile.CheckFolderWritable(s.OutputDirectory, "--out");
         // zip CRCs and the graph's SHA-256: a damaged or edited model.zip is named, not scored; its metadata gives the input size.
-        int? zipInputSize = ModelFiles.IsOnnx(s.ModelPath) ? null : ModelFiles.ZipInputSize(s.ModelPath, s.InputSize);
-        using var embedder = CreateEmbedder(s, zipInputSize);
+        var zip = ModelFiles.IsOnnx(s.ModelPath) ? null : ModelFiles.ReadZip(s.ModelPath, s.InputSize);
+        using var embedder = CreateEmbedder(s, zip);
         var report = new EvaluationReport($"{Path.GetFileName(s.ModelPath)} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.DataPath))} ({s.Protocol})");
         switch (s.Protocol)
         {
@@ -100,11 +100,11 @@ public static class EvaluateCommand
         return 0;
     }
 
-    private static IFaceEmbedder CreateEmbedder(EvaluateSettings s, int? zipInputSize)
+    private static IFaceEmbedder CreateEmbedder(EvaluateSettings s, ZipModel? zip)
     {
         try
         {
-            return CreateEmbedderCore(s, zipInputSize);
+            return CreateEmbedderCore(s, zip);
         }
         catch (Exception e) when (e is not (OperationCanceledException or CliException))
         {
@@ -112,7 +112,7 @@ public static class EvaluateCommand
         }
     }
 
-    private static IFaceEmbedder CreateEmbedderCore(EvaluateSettings s, int? zipInputSize)
+    private static IFaceEmbedder CreateEmbedderCore(EvaluateSettings s, ZipModel? zip)
     {
         if (ModelFiles.IsOnnx(s.ModelPath))
         {
@@ -129,7 +129,7 @@ public static class EvaluateCommand
             }
             return new OnnxFaceEmbedder(s.ModelPath, options);
         }
-        return new MlNetModelEmbedder(s.ModelPath, zipInputSize!.Value);
+        return ModelFiles.ZipEmbedder(s.ModelPath, zip!);
     }
 
     /// <summary>Embeds images produced on demand, a chunk at a time, with a progress bar.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML.LH2Face;
+using Microsoft.ML.LH2Face.Data.Embedding;
 
 namespace LH2Face.Cli;
 
@@ -16,14 +17,28 @@ internal static class ModelFiles
     /// Verifies a model.zip (zip CRCs, the graph's SHA-256; a damaged or edited file is named, not scored) and returns the
     /// input side its LH2Face metadata names, or <paramref name="fallback"/> (--input-size) when it names none.
     /// </summary>
-    public static int ZipInputSize(string path, int fallback) => LH2FaceModelFile.Verify(path).InputSize is > 0 and var size ? size : fallback;
+    public static int ZipInputSize(string path, int fallback) => ReadZip(path, fallback).InputSize;
 
     /// <summary>
-    /// The input side of an ONNX graph exported by this library (metadata "lh2face.format_version" and "lh2face.input_size",
-    /// e.g. "112x112"), or null for any other ONNX model.
+    /// Verifies a model.zip and reads what feeding it needs: the input size and column names its metadata names (a model
+    /// saved before the library wrote the column names gets MlNetModelEmbedder's defaults and <paramref name="fallbackInputSize"/>
+    /// when it names no size either).
+    /// </summary>
+    public static ZipModel ReadZip(string path, int fallbackInputSize)
+        => LH2FaceModelFile.ReadInterface(path) is { } model
+            ? new ZipModel(model.InputSize, model.ImageColumnName, model.EmbeddingColumnName)
+            : new ZipModel(LH2FaceModelFile.Verify(path).InputSize is > 0 and var size ? size : fallbackInputSize, MlNetModelEmbedder.ImageColumn, MlNetModelEmbedder.EmbeddingColumn);
+
+    /// <summary>An embedder for a model.zip read by <see cref="ReadZip"/>.</summary>
+    public static MlNetModelEmbedder ZipEmbedder(string path, ZipModel zip)
+        => new(path, zip.InputSize, imageColumn: zip.ImageColumn, embeddingColumn: zip.EmbeddingColumn);
+
+    /// <summary>
+    /// The input side of an ONNX graph exported by this library (metadata <see cref="LH2FaceModelMetadata.FormatVersion"/>
+    /// and <see cref="LH2FaceModelMetadata.InputSize"/>, e.g. "112x112"), or null for any other ONNX model.
     /// </summary>
     public static int? LH2FaceOnnxInputSize(IReadOnlyDictionary<string, string> metadata)
-        => metadata.ContainsKey("lh2face.format_version") && metadata.TryGetValue("lh2face.input_size", out var size)
+        => metadata.ContainsKey(LH2FaceModelMetadata.FormatVersion) && metadata.TryGetValue(LH2FaceModelMetadata.InputSize, out var size)
             ? int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture)
             : null;
 
@@ -41,3 +56,6 @@ internal static class ModelFiles
         return new CliException($"Cannot load model '{path}': {message} {advice}");
     }
 }
+
+/// <summary>What feeding a verified model.zip needs.</summary>
+internal sealed record ZipModel(int InputSize, string ImageColumn, string EmbeddingColumn);

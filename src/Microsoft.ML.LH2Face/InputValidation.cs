@@ -1,3 +1,4 @@
+using static Microsoft.ML.LH2Face.OptionChecks;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 
@@ -47,11 +48,6 @@ internal static class InputValidation
         Losses.LossOptionsValidation.Check(o);
     }
 
-    private static void Require(bool ok, string option, string problem)
-    {
-        if (!ok)
-            throw new ArgumentOutOfRangeException(option, $"LH2FaceTrainer.Options.{option} {problem}.");
-    }
 
     /// <summary>Checks the columns of a schema shape (before Fit: vector lengths are not known there).</summary>
     public static void Check(SchemaShape schema, LH2FaceTrainer.Options o)

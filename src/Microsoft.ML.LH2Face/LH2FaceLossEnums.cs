@@ -105,9 +105,10 @@ public enum LH2FaceNormControl
 public enum LH2FaceLossPreset
 {
     /// <summary>
-    /// The LH2Face defaults, chosen on a validation split of SynthFace's training identities (README "Loss study"): L_vMF with
-    /// kappa = ||z|| as the logit scale, the QualityAngular UAM (angular margin 0.5 clamp(kappa / mu_kappa, 0, 2)), MagFace's
-    /// norm regulariser and the kappa ranking; the proxy losses off.
+    /// The LH2Face defaults, chosen on validation splits of SynthFace's training identities (README "Loss study"): L_vMF at
+    /// the logit scale sqrt(EmbeddingSize) for every sample (KappaScale = SqrtDimension), a constant angular margin 0.5
+    /// (MarginFunction = Angular), MagFace's norm regulariser and the kappa ranking, so that kappa = ||z|| (the Quality
+    /// output) ranks image quality; the proxy losses off. METHOD.md read literally is <see cref="LH2FaceLiteral"/>.
     /// </summary>
     LH2Face,
 

@@ -59,17 +59,25 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
         var validation = validationKind is null ? null : LoadImages(options.ValidationSet!, validationKind.Value, "validation set");
         var result = new TrainingSession(options, train, validation, log).Run();
         FaceNetwork? network = result.Network;
-        var description = new LH2FaceModelDescription(options, train.ClassCount, result.Summary);
-        var scoring = OnnxModelExporter.Export(network!, description, OnnxModelExporter.ScoringNames);
-        var standalone = OnnxModelExporter.Export(network!, description, OnnxModelExporter.StandaloneNames);
+        var description = new LH2FaceModelDescription(options, train.ClassCount, result.Summary, kind);
+        byte[] scoring, standalone;
+        try
+        {
+            scoring = OnnxModelExporter.Export(network, description, OnnxModelExporter.ScoringNames);
+            standalone = OnnxModelExporter.Export(network, description, OnnxModelExporter.StandaloneNames);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
         log($"Training finished: {result.Summary.Steps} steps in {result.Summary.Duration}.");
         if (!keepNetwork)
         {
             network.Dispose();
             network = null;
         }
-        var transformer = new LH2FaceTransformer(description, scoring, standalone, input, kind, options.ImageColumnName, options.EmbeddingColumnName, options.QualityColumnName,
-            RendererColumns.From(options));
+        var transformer = new LH2FaceTransformer(description, scoring, standalone, input);
         return (transformer, network);
     }
 
@@ -80,8 +88,7 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
         if (kind == ImageInputKind.Image)
         {
             var context = new MLContext(options.Seed);
-            var prep = context.Transforms.ResizeImages(ResizedImageColumn, options.InputSize, options.InputSize, options.ImageColumnName, ImageResizingEstimator.ResizingKind.Fill)
-                .Append(context.Transforms.ExtractPixels(PreparedPixelsColumn, ResizedImageColumn, interleavePixelColors: false));
+            var prep = Preprocessing.ImageToPixels(context.Transforms, options.ImageColumnName, ResizedImageColumn, PreparedPixelsColumn, options.InputSize);
             data = prep.Fit(data).Transform(data);
             pixelColumn = PreparedPixelsColumn;
         }

@@ -1,6 +1,7 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face.Onnx;
 using Microsoft.ML.LH2Face.Rendering;
+using Microsoft.ML.LH2Face.Training;
 using Microsoft.ML.Transforms.Image;
 
 namespace Microsoft.ML.LH2Face;
@@ -31,15 +32,15 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
     private Microsoft.ML.OnnxRuntime.InferenceSession? renderSession;
     private bool disposed;
 
-    internal LH2FaceTransformer(LH2FaceModelDescription description, byte[] scoringOnnx, byte[] standaloneOnnx, IDataView schemaSource,
-        ImageInputKind kind, string imageColumn, string embeddingColumn, string qualityColumn, RendererColumns? rendererColumns = null)
+    internal LH2FaceTransformer(LH2FaceModelDescription description, byte[] scoringOnnx, byte[] standaloneOnnx, IDataView schemaSource)
     {
-        this.rendererColumns = rendererColumns;
+        var settings = description.Settings;
+        rendererColumns = description.RendererColumns;
         this.description = description;
         this.standaloneOnnx = standaloneOnnx;
-        this.imageColumn = imageColumn;
-        EmbeddingColumnName = embeddingColumn;
-        QualityColumnName = qualityColumn;
+        imageColumn = settings.ImageColumn;
+        EmbeddingColumnName = settings.EmbeddingColumn;
+        QualityColumnName = settings.QualityColumn;
         // ML.NET writes a copy of every stream-loaded ONNX model under TempFilePath and does not always
         // delete it: this transformer owns a private directory and removes it on Dispose.
         tempDirectory = Path.Combine(Path.GetTempPath(), "lh2face-" + Guid.NewGuid().ToString("N"));
@@ -47,13 +48,36 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
         context = new MLContext { TempFilePath = tempDirectory };
         try
         {
-            chain = BuildChain(scoringOnnx, schemaSource, kind);
+            chain = BuildChain(scoringOnnx, schemaSource, settings.InputKind);
         }
         catch
         {
             Directory.Delete(tempDirectory, recursive: true);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Rebuilds the transformer of a model.zip saved by this library (<c>mlContext.Model.Save</c> of a pipeline with an
+    /// LH2Face transformer, or <c>lh2face train</c>): the same scoring graph, input size, column names, training summary,
+    /// <see cref="ExportOnnx"/> and, for a model trained with the renderer, <see cref="Render"/>. The file is verified
+    /// first (<see cref="LH2FaceModelFile.Verify"/>). The network's weights are read back from the saved graph into a
+    /// TorchSharp network, whose re-export must reproduce the saved graph's SHA-256 exactly; so the standalone ONNX
+    /// this transformer exports is the one the trained model exported. <c>mlContext.Model.Load</c> of the same file
+    /// keeps working and gives ML.NET's plain chain with identical outputs. Dispose the result.
+    /// </summary>
+    /// <param name="mlContext">The context whose log receives the loader's messages.</param>
+    /// <param name="path">The model.zip.</param>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is damaged or edited, holds no LH2Face graph, or was saved by an
+    /// earlier version of this library (without the <see cref="LH2FaceModelMetadata.Transformer"/> metadata).</exception>
+    public static LH2FaceTransformer Load(MLContext mlContext, string path)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        var graph = LH2FaceModelFile.ReadScoringGraph(path);
+        var description = LH2FaceModelDescription.FromMetadata(OnnxMetadata.Of(graph.Model), path);
+        var standalone = OnnxModelRebuild.StandaloneFromScoring(graph.Model, description, path, MlNetLog.From(mlContext.Transforms));
+        return new LH2FaceTransformer(description, graph.Bytes, standalone, EmptyDataView.For(description));
     }
 
     /// <summary>The directory holding this transformer's ONNX file; deleted on Dispose.</summary>
@@ -208,8 +232,7 @@ public sealed class LH2FaceTransformer : ITransformer, IDisposable
         var names = OnnxModelExporter.ScoringNames;
         var t = context.Transforms;
         var prep = kind == ImageInputKind.Image
-            ? t.ResizeImages(ResizedColumn, InputSize, InputSize, imageColumn, ImageResizingEstimator.ResizingKind.Fill)
-                .Append(t.ExtractPixels(names.Pixels, ResizedColumn, interleavePixelColors: false))
+            ? Preprocessing.ImageToPixels(t, imageColumn, ResizedColumn, names.Pixels, InputSize)
             : (IEstimator<ITransformer>)t.CopyColumns(names.Pixels, imageColumn);
         var onnxOutputs = new List<string> { names.Embedding, names.Quality };
         if (rendererColumns is not null)

@@ -3,22 +3,26 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.LH2Face;
 
 /// <summary>
-/// Adds the output columns to a SchemaShape. SchemaShape.Column has no public constructor, so the
-/// columns come from a CustomMapping estimator's GetOutputSchema with a schema definition built at run
-/// time (only its schema is used; it never maps data). Quality is a one-element vector: ML.NET's ONNX
-/// scorer cannot produce a readable scalar column (a rank-0 ONNX output fails when read).
+/// Adds output columns to a SchemaShape. SchemaShape.Column has no public constructor, so the columns come from a
+/// CustomMapping estimator's GetOutputSchema with a schema definition built at run time (only its schema is used; it
+/// never maps data). Quality is a one-element vector: ML.NET's ONNX scorer cannot produce a readable scalar column (a
+/// rank-0 ONNX output fails when read).
 /// </summary>
 internal static class OutputColumns
 {
+    /// <summary>The embedding (a Single vector of <paramref name="embeddingSize"/>) and quality (a one-element vector) columns.</summary>
     public static SchemaShape AddTo(SchemaShape input, string embeddingColumn, string qualityColumn, int embeddingSize)
+        => AddVectors(input, (embeddingColumn, embeddingSize), (qualityColumn, 1));
+
+    /// <summary>Two Single vector columns of the given names and lengths.</summary>
+    public static SchemaShape AddVectors(SchemaShape input, (string Name, int Size) first, (string Name, int Size) second)
     {
         var outputDefinition = SchemaDefinition.Create(typeof(OutputRow));
-        outputDefinition[nameof(OutputRow.Embedding)].ColumnName = embeddingColumn;
-        outputDefinition[embeddingColumn].ColumnType = new VectorDataViewType(NumberDataViewType.Single, embeddingSize);
-        outputDefinition[nameof(OutputRow.Quality)].ColumnName = qualityColumn;
-        outputDefinition[qualityColumn].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1);
-        var context = new MLContext();
-        var mapping = context.Transforms.CustomMapping<NoInput, OutputRow>(
+        outputDefinition[nameof(OutputRow.First)].ColumnName = first.Name;
+        outputDefinition[first.Name].ColumnType = new VectorDataViewType(NumberDataViewType.Single, first.Size);
+        outputDefinition[nameof(OutputRow.Second)].ColumnName = second.Name;
+        outputDefinition[second.Name].ColumnType = new VectorDataViewType(NumberDataViewType.Single, second.Size);
+        var mapping = new MLContext().Transforms.CustomMapping<NoInput, OutputRow>(
             static (_, _) => { }, contractName: null, SchemaDefinition.Create(typeof(NoInput)), outputDefinition);
         return mapping.GetOutputSchema(input);
     }
@@ -29,8 +33,8 @@ internal static class OutputColumns
 
     private sealed class OutputRow
     {
-        public float[] Embedding = Array.Empty<float>();
+        public float[] First = Array.Empty<float>();
 
-        public float[] Quality = Array.Empty<float>();
+        public float[] Second = Array.Empty<float>();
     }
 }

@@ -95,6 +95,9 @@ public sealed class PackageTests
 
     private static readonly Regex ProgramLine = new(@"32 px model: embedding of 16 values, quality \d+\.\d\d");
 
+    /// <summary>The program's second line: the model.zip rebuilt as an LH2FaceTransformer in this fresh process (24 images, batch 8, 1 epoch).</summary>
+    private static readonly Regex TypedLine = new(@"typed reload: 32 px, 3 steps, column Embedding");
+
     [TestMethod]
     public void ReadmeProgram_BuildsAgainstThePackagesAndRuns()
     {
@@ -104,6 +107,7 @@ public sealed class PackageTests
             var (code, output) = DotNet.Run("run -c Release -nologo", app, 900);
             Assert.AreEqual(0, code, output);
             StringAssert.Matches(output, ProgramLine, output);
+            StringAssert.Matches(output, TypedLine, output);
             Assert.IsTrue(File.Exists(Path.Combine(app, "model.zip")));
             Assert.IsFalse(File.Exists(Path.Combine(app, "LH2Face.LibTorchCompat.g.cs")), "the build step's source goes to obj/, not the project folder");
             Assert.IsEmpty(Directory.GetFiles(app, "*.onnx", SearchOption.TopDirectoryOnly));
@@ -139,6 +143,7 @@ public sealed class PackageTests
             (code, output) = DotNet.Run("run -c Release -nologo --no-build", app, 600, new Dictionary<string, string?> { ["LH2FACE_NATIVE_CACHE"] = cache });
             Assert.AreEqual(0, code, output);
             StringAssert.Matches(output, ProgramLine, output);
+            StringAssert.Matches(output, TypedLine, output);
             if (!hostLacksVersion)
                 Assert.Inconclusive("This machine's libstdc++ has GLIBCXX_3.4.32: the program ran, but no weakened copy was needed.");
             var copies = Directory.GetFiles(cache, "libLibTorchSharp.so", SearchOption.AllDirectories);

@@ -37,14 +37,23 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
     private readonly DataViewType inputType;
     private readonly InputKind kind;
     private readonly DataViewSchema outputSchema;
+    private readonly string imageColumn;
+    private readonly string embeddingColumn;
 
     /// <summary>Loads a model.zip.</summary>
     /// <param name="modelPath">Path of the model.zip.</param>
     /// <param name="inputSize">Crop side the model expects (used for MLImage and path inputs, where the schema does not say).</param>
     /// <param name="context">ML.NET context; a new one with seed 0 when null.</param>
-    public MlNetModelEmbedder(string modelPath, int inputSize = 112, MLContext? context = null)
+    /// <param name="imageColumn">Name of the image input column (a model.zip of this library names it in its metadata:
+    /// <c>LH2FaceModelFile.Verify(path).ImageColumnName</c>).</param>
+    /// <param name="embeddingColumn">Name of the embedding output column (likewise <c>EmbeddingColumnName</c>).</param>
+    public MlNetModelEmbedder(string modelPath, int inputSize = 112, MLContext? context = null, string imageColumn = ImageColumn, string embeddingColumn = EmbeddingColumn)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        ArgumentException.ThrowIfNullOrWhiteSpace(imageColumn);
+        ArgumentException.ThrowIfNullOrWhiteSpace(embeddingColumn);
+        this.imageColumn = imageColumn;
+        this.embeddingColumn = embeddingColumn;
         ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"Model '{modelPath}' does not exist: pass the model.zip saved with mlContext.Model.Save.", modelPath);
@@ -55,7 +64,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         InputSize = inputSize;
 
         DataViewSchema? saved = schema;
-        var image = saved?.GetColumnOrNull(ImageColumn);
+        var image = saved?.GetColumnOrNull(imageColumn);
         var path = saved?.GetColumnOrNull(ImagePathColumn);
         if (image?.Type is ImageDataViewType savedImage)
         {
@@ -66,7 +75,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         {
             int side = (int)Math.Round(Math.Sqrt(vector.Size / 3.0));
             if (3 * side * side != vector.Size)
-                throw new ArgumentException($"Model '{modelPath}' takes column '{ImageColumn}' as {vector.Size} floats, which is not planar RGB 3*s*s: this embedder cannot feed it.", nameof(modelPath));
+                throw new ArgumentException($"Model '{modelPath}' takes column '{imageColumn}' as {vector.Size} floats, which is not planar RGB 3*s*s: this embedder cannot feed it.", nameof(modelPath));
             kind = InputKind.Pixels;
             inputType = vector;
             InputSize = side;
@@ -84,7 +93,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
             kind = InputKind.Image;
             inputType = MLImageTypes.For(inputSize, inputSize);
             var probe = new DataViewSchema.Builder();
-            probe.AddColumn(ImageColumn, inputType);
+            probe.AddColumn(imageColumn, inputType);
             schema = probe.ToSchema();
         }
 
@@ -92,16 +101,16 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         try
         {
             outputSchema = model.GetOutputSchema(schema);
-            output = outputSchema.GetColumnOrNull(EmbeddingColumn);
+            output = outputSchema.GetColumnOrNull(embeddingColumn);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
             string savedColumns = saved is null || saved.Count == 0 ? "" : $" (its saved input columns: {string.Join(", ", saved.Select(c => $"{c.Name}: {c.Type}"))})";
-            throw new ArgumentException($"Model '{modelPath}'{savedColumns} does not accept a {inputType} column '{(kind == InputKind.Path ? ImagePathColumn : ImageColumn)}': {e.Message}. " +
-                $"This embedder feeds an MLImage or planar float column '{ImageColumn}', or a text column '{ImagePathColumn}'.", nameof(modelPath), e);
+            throw new ArgumentException($"Model '{modelPath}'{savedColumns} does not accept a {inputType} column '{(kind == InputKind.Path ? ImagePathColumn : imageColumn)}': {e.Message}. " +
+                $"This embedder feeds an MLImage or planar float column '{imageColumn}', or a text column '{ImagePathColumn}'.", nameof(modelPath), e);
         }
         if (output?.Type is not VectorDataViewType { ItemType: NumberDataViewType } outputVector || outputVector.ItemType != NumberDataViewType.Single)
-            throw new ArgumentException($"Model '{modelPath}' has no float vector output column '{EmbeddingColumn}' (got {output?.Type.ToString() ?? "none"}): save the scoring model of an LH2Face trainer.", nameof(modelPath));
+            throw new ArgumentException($"Model '{modelPath}' has no float vector output column '{embeddingColumn}' (got {output?.Type.ToString() ?? "none"}): save the scoring model of an LH2Face trainer.", nameof(modelPath));
     }
 
     /// <inheritdoc />
@@ -168,7 +177,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
     /// <inheritdoc />
     public void Dispose() => (model as IDisposable)?.Dispose();
 
-    private float[][] Run(IReadOnlyList<MLImage> images, string column = EmbeddingColumn)
+    private float[][] Run(IReadOnlyList<MLImage> images, string? column = null)
     {
         float[][] result;
         switch (kind)
@@ -176,6 +185,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
             case InputKind.Image:
                 var definition = SchemaDefinition.Create(typeof(ImageRow));
                 definition[ImageColumn].ColumnType = inputType;
+                definition[ImageColumn].ColumnName = imageColumn;
                 // ML.NET's image transforms dispose the images they read: feed copies, keep the caller's.
                 var copies = images.Select((image, i) => Copy(image, i)).ToArray();
                 try
@@ -212,7 +222,7 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         return result;
     }
 
-    private float[][] RunPlanar(IReadOnlyList<float[]> planarImages, string column = EmbeddingColumn)
+    private float[][] RunPlanar(IReadOnlyList<float[]> planarImages, string? column = null)
     {
         if (kind != InputKind.Pixels)
         {
@@ -229,13 +239,14 @@ public sealed class MlNetModelEmbedder : IFaceEmbedder
         }
         var definition = SchemaDefinition.Create(typeof(PixelRow));
         definition[ImageColumn].ColumnType = inputType;
+        definition[ImageColumn].ColumnName = imageColumn;
         return Transform(context.Data.LoadFromEnumerable(planarImages.Select(p => new PixelRow { Image = p }), definition), column);
     }
 
-    private float[][] Transform(IDataView input, string name)
+    private float[][] Transform(IDataView input, string? name)
     {
         var scored = model.Transform(input);
-        var column = scored.Schema[name];
+        var column = scored.Schema[name ?? embeddingColumn];
         var result = new List<float[]>();
         using var cursor = scored.GetRowCursor(new[] { column });
         var getter = cursor.GetGetter<VBuffer<float>>(column);

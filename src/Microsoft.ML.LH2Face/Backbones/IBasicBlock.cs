@@ -48,6 +48,12 @@ internal sealed class IBasicBlock : Module<Tensor, Tensor>, IOnnxExportable
         return output.add_(identity).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The ONNX initializer name of a parameter or buffer path of this block: the downsampling convolution and batch norm export as "downsample.0" and "downsample.1" (insightface's names).</summary>
+    public static string OnnxName(string path)
+        => path.StartsWith("downsample_conv.", StringComparison.Ordinal) ? "downsample.0." + path["downsample_conv.".Length..]
+            : path.StartsWith("downsample_bn.", StringComparison.Ordinal) ? "downsample.1." + path["downsample_bn.".Length..]
+            : path;
+
     public string ExportOnnx(OnnxGraphBuilder g, string input, string prefix)
     {
         var y = OnnxLayers.BatchNorm(g, bn1, input, prefix + ".bn1");

@@ -130,6 +130,21 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
         return y.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The ONNX initializer name of a parameter or buffer path of this module: the residual blocks are "blocks.K." in
+    /// TorchSharp's module tree and "layerS.I." (insightface's names) in the exported graph (see also
+    /// <see cref="IBasicBlock.OnnxName"/>); other paths are the same.
+    /// </summary>
+    public string OnnxName(string path)
+    {
+        const string Blocks = "blocks.";
+        if (!path.StartsWith(Blocks, StringComparison.Ordinal))
+            return path;
+        int dot = path.IndexOf('.', Blocks.Length);
+        int index = int.Parse(path.AsSpan(Blocks.Length, dot - Blocks.Length), provider: System.Globalization.CultureInfo.InvariantCulture);
+        return blocks[index].GetName() + "." + IBasicBlock.OnnxName(path[(dot + 1)..]);
+    }
+
     public string ExportOnnx(OnnxGraphBuilder g, string input, string prefix)
     {
         var y = OnnxLayers.Conv(g, conv1, input, prefix + ".conv1");

@@ -10,6 +10,10 @@ namespace Microsoft.ML.LH2Face.Losses;
 /// </summary>
 internal sealed class AdaFaceHead : MarginHead
 {
+    /// <summary>"AdaFace(s, m, h, t_alpha)": the description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
+    public static string Describe(LH2FaceTrainer.Options o)
+        => $"AdaFace(s={LossConfiguration.F(o.Scale)}, m={LossConfiguration.F(o.AdaFaceMargin)}, h={LossConfiguration.F(o.AdaFaceH)}, t_alpha={LossConfiguration.F(o.NormMomentum)})";
+
     /// <summary>AdaFace clamps norms to this range before taking statistics.</summary>
     private const double SafeNormMin = 1e-3, SafeNormMax = 100;
 

@@ -5,6 +5,9 @@ namespace Microsoft.ML.LH2Face.Losses;
 /// <summary>ArcFace (Deng et al., CVPR 2019): logits s * cos(theta + m) at the target, s * cos elsewhere (easy_margin off).</summary>
 internal sealed class ArcFaceHead : MarginHead
 {
+    /// <summary>"ArcFace(s=.., m=..)": the description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
+    public static string Describe(LH2FaceTrainer.Options o) => $"ArcFace(s={LossConfiguration.F(o.Scale)}, m={LossConfiguration.F(o.ArcFaceMargin)})";
+
     private readonly double scale;
     private readonly double margin;
 

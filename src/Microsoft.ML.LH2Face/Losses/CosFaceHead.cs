@@ -5,6 +5,9 @@ namespace Microsoft.ML.LH2Face.Losses;
 /// <summary>CosFace (Wang et al., CVPR 2018): logits s * (cos - m) at the target, s * cos elsewhere.</summary>
 internal sealed class CosFaceHead : MarginHead
 {
+    /// <summary>"CosFace(s=.., m=..)": the description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
+    public static string Describe(LH2FaceTrainer.Options o) => $"CosFace(s={LossConfiguration.F(o.Scale)}, m={LossConfiguration.F(o.CosFaceMargin)})";
+
     private readonly double scale;
     private readonly double margin;
 

@@ -9,42 +9,15 @@ namespace Microsoft.ML.LH2Face.Losses;
 /// </summary>
 internal static class LossConfiguration
 {
-    /// <summary>The head and the settings it reads, e.g. "ArcFace(s=64, m=0.5)".</summary>
-    public static string DescribeHead(LH2FaceTrainer.Options o) => o.Head switch
-    {
-        LH2FaceHead.LH2Face => $"LH2Face(margin={o.MarginFunction}, coefficient={F(o.MarginCoefficient)}" +
-            o.KappaScale switch
-            {
-                LH2FaceKappaScale.Raw => "",
-                LH2FaceKappaScale.SqrtDimension => $", kappa_scale=SqrtDimension(s={F((float)Math.Sqrt(o.EmbeddingSize))})",
-                _ => $", kappa_scale={o.KappaScale}(s={F(o.Scale)})",
-            } +
-            (o.HardNegativeEmphasis ? ", hard_negatives=curricular" : "") +
-            (o.MarginFunction == LH2FaceMarginFunction.AdaFace ? $", h={F(o.AdaFaceH)}" : "") +
-            $", kappa=[{F(o.KappaMin)},{F(o.KappaMax)}], norm={o.NormControl}" + o.NormControl switch
-            {
-                LH2FaceNormControl.Regulariser => $", lambda_g={F(o.NormRegularisationWeight)})",
-                LH2FaceNormControl.VmfNll => $", lambda_nll={F(o.VmfNllWeight)}, n={VmfDimension(o)})",
-                _ => ")",
-            },
-        LH2FaceHead.ArcFace => $"ArcFace(s={F(o.Scale)}, m={F(o.ArcFaceMargin)})",
-        LH2FaceHead.CosFace => $"CosFace(s={F(o.Scale)}, m={F(o.CosFaceMargin)})",
-        LH2FaceHead.Softmax => "Softmax(unnormalised, no bias)",
-        LH2FaceHead.AdaFace => $"AdaFace(s={F(o.Scale)}, m={F(o.AdaFaceMargin)}, h={F(o.AdaFaceH)}, t_alpha={F(o.NormMomentum)})",
-        LH2FaceHead.MagFace => $"MagFace(s={F(o.Scale)}, l_a={F(o.KappaMin)}, u_a={F(o.KappaMax)}, l_m={F(o.MagFaceMarginMin)}, u_m={F(o.MagFaceMarginMax)}, lambda_g={F(o.NormRegularisationWeight)})",
-        _ => o.Head.ToString(),
-    };
+    /// <summary>The head and the settings it reads, e.g. "ArcFace(s=64, m=0.5)" (each head describes itself: <see cref="HeadFactory.Describe"/>).</summary>
+    public static string DescribeHead(LH2FaceTrainer.Options o) => HeadFactory.Describe(o);
 
     /// <summary>The weight of each loss term that is on, by the name the progress reports use.</summary>
     public static IReadOnlyDictionary<string, float> TermWeights(LH2FaceTrainer.Options o)
     {
         var weights = new Dictionary<string, float> { ["cross_entropy"] = 1f };
-        if (o.Head == LH2FaceHead.LH2Face && o.NormControl == LH2FaceNormControl.Regulariser && o.NormRegularisationWeight != 0)
-            weights["norm_regulariser"] = o.NormRegularisationWeight;
-        if (o.Head == LH2FaceHead.LH2Face && o.NormControl == LH2FaceNormControl.VmfNll && o.VmfNllWeight != 0)
-            weights["vmf_nll"] = o.VmfNllWeight;
-        if (o.Head == LH2FaceHead.MagFace && o.NormRegularisationWeight != 0)
-            weights["magface_g"] = o.NormRegularisationWeight;
+        foreach (var (term, weight) in HeadFactory.ExtraTermWeights(o))
+            weights[term] = weight;
         if (o.KappaRankingWeight != 0)
             weights[KappaRanking.Term] = o.KappaRankingWeight;
         if (o.DegradedConsistencyWeight != 0)
@@ -111,5 +84,6 @@ internal static class LossConfiguration
     /// <summary>n of log C_n: the option, or the embedding size when it is 0.</summary>
     public static int VmfDimension(LH2FaceTrainer.Options o) => o.VmfDimension > 0 ? o.VmfDimension : o.EmbeddingSize;
 
-    private static string F(float value) => value.ToString(CultureInfo.InvariantCulture);
+    /// <summary>A float as the descriptions write it (invariant culture, shortest round trip).</summary>
+    internal static string F(float value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,4 @@
+using static Microsoft.ML.LH2Face.OptionChecks;
 namespace Microsoft.ML.LH2Face.Losses;
 
 /// <summary>Eager checks of the head and loss options; every message names the option and the fix.</summary>
@@ -8,7 +9,7 @@ internal static class LossOptionsValidation
         Require(Enum.IsDefined(o.KappaScale), nameof(o.KappaScale), $"'{o.KappaScale}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceKappaScale>())}");
         Require(Enum.IsDefined(o.MarginFunction), nameof(o.MarginFunction), $"'{o.MarginFunction}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceMarginFunction>())}");
         Require(Enum.IsDefined(o.NormControl), nameof(o.NormControl), $"'{o.NormControl}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceNormControl>())}");
-        Require(o.MarginCoefficient >= 0 && float.IsFinite(o.MarginCoefficient), nameof(o.MarginCoefficient), $"is {o.MarginCoefficient}; use 0 or more (0.35 in LH2Face)");
+        Require(o.MarginCoefficient >= 0 && float.IsFinite(o.MarginCoefficient), nameof(o.MarginCoefficient), $"is {o.MarginCoefficient}; use 0 or more (0.5 by default; 0.35 in LH2FaceLiteral)");
         Require(o.ArcFaceMargin is >= 0 and < MathF.PI, nameof(o.ArcFaceMargin), $"is {o.ArcFaceMargin}; use 0 <= m < pi (0.5 in ArcFace)");
         Require(o.CosFaceMargin is >= 0 and <= 2, nameof(o.CosFaceMargin), $"is {o.CosFaceMargin}; use 0 <= m <= 2 (0.35 or 0.4 in CosFace)");
         Require(o.AdaFaceMargin is >= 0 and < MathF.PI, nameof(o.AdaFaceMargin), $"is {o.AdaFaceMargin}; use 0 <= m < pi (0.4 in AdaFace)");
@@ -21,7 +22,7 @@ internal static class LossOptionsValidation
         Require(o.KappaRankingWeight >= 0 && float.IsFinite(o.KappaRankingWeight), nameof(o.KappaRankingWeight), $"is {o.KappaRankingWeight}; use 0 (off) or a positive weight");
         Require(o.DegradedConsistencyWeight >= 0 && float.IsFinite(o.DegradedConsistencyWeight), nameof(o.DegradedConsistencyWeight), $"is {o.DegradedConsistencyWeight}; use 0 (off) or a positive weight");
         Require(o.KappaRankingShare is > 0 and <= 1, nameof(o.KappaRankingShare), $"is {o.KappaRankingShare}; use a share of the batch in (0, 1] (0.25 by default)");
-        Require(o.KappaRankingMargin >= 0 && float.IsFinite(o.KappaRankingMargin), nameof(o.KappaRankingMargin), $"is {o.KappaRankingMargin}; use 0 or a positive log-norm margin (0.2 by default)");
+        Require(o.KappaRankingMargin >= 0 && float.IsFinite(o.KappaRankingMargin), nameof(o.KappaRankingMargin), $"is {o.KappaRankingMargin}; use 0 or a positive log-norm margin (0.5 by default)");
         Require(o.VmfDimension == 0 || o.VmfDimension >= VonMisesFisher.MinDimension, nameof(o.VmfDimension), $"is {o.VmfDimension}; use 0 (the embedding size) or n >= {VonMisesFisher.MinDimension}");
         Require(o.ProxyPositiveSampleWeight >= 0 && float.IsFinite(o.ProxyPositiveSampleWeight), nameof(o.ProxyPositiveSampleWeight), $"is {o.ProxyPositiveSampleWeight}; use 0 (off) or a positive weight");
         Require(o.ProxyNegativeSampleWeight >= 0 && float.IsFinite(o.ProxyNegativeSampleWeight), nameof(o.ProxyNegativeSampleWeight), $"is {o.ProxyNegativeSampleWeight}; use 0 (off) or a positive weight");
@@ -40,11 +41,5 @@ internal static class LossOptionsValidation
             Require(o.ProxySampleMaxClasses >= o.ProxySampleSize, nameof(o.ProxySampleMaxClasses),
                 $"is {o.ProxySampleMaxClasses} with ProxySampleSize {o.ProxySampleSize}; use at least ProxySampleSize (4096 by default): below it the proxy terms are exact anyway");
         }
-    }
-
-    private static void Require(bool ok, string option, string problem)
-    {
-        if (!ok)
-            throw new ArgumentOutOfRangeException(option, $"LH2FaceTrainer.Options.{option} {problem}.");
     }
 }

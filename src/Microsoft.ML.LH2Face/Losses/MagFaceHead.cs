@@ -10,6 +10,14 @@ namespace Microsoft.ML.LH2Face.Losses;
 /// </summary>
 internal sealed class MagFaceHead : MarginHead
 {
+    /// <summary>"MagFace(s, l_a, u_a, l_m, u_m, lambda_g)": the description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
+    public static string Describe(LH2FaceTrainer.Options o)
+        => $"MagFace(s={LossConfiguration.F(o.Scale)}, l_a={LossConfiguration.F(o.KappaMin)}, u_a={LossConfiguration.F(o.KappaMax)}, l_m={LossConfiguration.F(o.MagFaceMarginMin)}, u_m={LossConfiguration.F(o.MagFaceMarginMax)}, lambda_g={LossConfiguration.F(o.NormRegularisationWeight)})";
+
+    /// <summary>The regulariser g when its weight is not 0.</summary>
+    public static IEnumerable<(string Term, float Weight)> ExtraTermWeights(LH2FaceTrainer.Options o)
+        => o.NormRegularisationWeight != 0 ? [("magface_g", o.NormRegularisationWeight)] : [];
+
     private readonly double scale;
     private readonly double lowerNorm;
     private readonly double upperNorm;
@@ -46,9 +54,18 @@ internal sealed class MagFaceHead : MarginHead
     {
         if (lambdaG == 0)
             return Array.Empty<(string, Tensor)>();
+        return new[] { ("magface_g", Regulariser(norms, lowerNorm, upperNorm, lambdaG)) };
+    }
+
+    /// <summary>
+    /// MagFace's regulariser weight * mean(g(a)), g(a) = a / u_a^2 + 1 / a on a = clamp(norms, l_a, u_a): minimal at a = u_a.
+    /// The LH2Face head's norm regulariser is the same term on its own kappa range.
+    /// </summary>
+    public static Tensor Regulariser(Tensor norms, double lower, double upper, double weight)
+    {
         using var scope = NewDisposeScope();
-        var a = norms.clamp(lowerNorm, upperNorm);
-        var g = (a / (upperNorm * upperNorm) + a.reciprocal()).mean() * lambdaG;
-        return new[] { ("magface_g", g.MoveToOuterDisposeScope()) };
+        var a = norms.clamp(lower, upper);
+        var g = (a / (upper * upper) + a.reciprocal()).mean() * weight;
+        return g.MoveToOuterDisposeScope();
     }
 }

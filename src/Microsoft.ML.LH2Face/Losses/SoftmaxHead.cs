@@ -9,6 +9,9 @@ namespace Microsoft.ML.LH2Face.Losses;
 /// </summary>
 internal sealed class SoftmaxHead : MarginHead
 {
+    /// <summary>The description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
+    public static string Describe(LH2FaceTrainer.Options o) => "Softmax(unnormalised, no bias)";
+
     public SoftmaxHead(int classCount, int embeddingSize) : base(nameof(SoftmaxHead), classCount, embeddingSize)
     {
         RegisterComponents();

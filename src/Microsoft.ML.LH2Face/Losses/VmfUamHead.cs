@@ -13,6 +13,36 @@ namespace Microsoft.ML.LH2Face.Losses;
 /// </summary>
 internal sealed class VmfUamHead : MarginHead
 {
+    /// <summary>"LH2Face(margin, coefficient, kappa scale, kappa range, norm control)": the description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
+    public static string Describe(LH2FaceTrainer.Options o)
+    {
+        static string F(float value) => LossConfiguration.F(value);
+        return $"LH2Face(margin={o.MarginFunction}, coefficient={F(o.MarginCoefficient)}" +
+            o.KappaScale switch
+            {
+                LH2FaceKappaScale.Raw => "",
+                LH2FaceKappaScale.SqrtDimension => $", kappa_scale=SqrtDimension(s={F((float)Math.Sqrt(o.EmbeddingSize))})",
+                _ => $", kappa_scale={o.KappaScale}(s={F(o.Scale)})",
+            } +
+            (o.HardNegativeEmphasis ? ", hard_negatives=curricular" : "") +
+            (o.MarginFunction == LH2FaceMarginFunction.AdaFace ? $", h={F(o.AdaFaceH)}" : "") +
+            $", kappa=[{F(o.KappaMin)},{F(o.KappaMax)}], norm={o.NormControl}" + o.NormControl switch
+            {
+                LH2FaceNormControl.Regulariser => $", lambda_g={F(o.NormRegularisationWeight)})",
+                LH2FaceNormControl.VmfNll => $", lambda_nll={F(o.VmfNllWeight)}, n={LossConfiguration.VmfDimension(o)})",
+                _ => ")",
+            };
+    }
+
+    /// <summary>The norm control's term (the regulariser or the vMF NLL) when its weight is not 0.</summary>
+    public static IEnumerable<(string Term, float Weight)> ExtraTermWeights(LH2FaceTrainer.Options o)
+    {
+        if (o.NormControl == LH2FaceNormControl.Regulariser && o.NormRegularisationWeight != 0)
+            yield return ("norm_regulariser", o.NormRegularisationWeight);
+        if (o.NormControl == LH2FaceNormControl.VmfNll && o.VmfNllWeight != 0)
+            yield return ("vmf_nll", o.VmfNllWeight);
+    }
+
     private readonly Tensor mean_norm;
     private readonly Tensor std_norm;
     private readonly Tensor? hard_negative_t;
@@ -112,10 +142,8 @@ internal sealed class VmfUamHead : MarginHead
         {
             case LH2FaceNormControl.Regulariser when normRegularisationWeight != 0:
             {
-                // MagFace's g(a) = a / u_a^2 + 1 / a on the clamped norm: minimal at a = KappaMax.
-                var a = norms.clamp(kappaMin, kappaMax);
-                var g = (a / (kappaMax * kappaMax) + a.reciprocal()).mean() * normRegularisationWeight;
-                return new[] { ("norm_regulariser", g.MoveToOuterDisposeScope()) };
+                // MagFace's g(a) = a / u_a^2 + 1 / a on the norm clamped to [KappaMin, KappaMax]: minimal at a = KappaMax.
+                return new[] { ("norm_regulariser", MagFaceHead.Regulariser(norms, kappaMin, kappaMax, normRegularisationWeight).MoveToOuterDisposeScope()) };
             }
             case LH2FaceNormControl.VmfNll when nllWeight != 0:
             {

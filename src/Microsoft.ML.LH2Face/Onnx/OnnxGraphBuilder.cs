@@ -135,10 +135,10 @@ internal sealed class OnnxGraphBuilder
         _model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
     }
 
-    /// <summary>The serialised model, with the graph's SHA-256 in <see cref="OnnxMetadata.GraphSha256"/>.</summary>
+    /// <summary>The serialised model, with the graph's SHA-256 in <see cref="LH2FaceModelMetadata.GraphSha256"/>.</summary>
     public byte[] ToBytes()
     {
-        SetMetadata(OnnxMetadata.GraphSha256, OnnxMetadata.HashGraph(_model));
+        SetMetadata(LH2FaceModelMetadata.GraphSha256, OnnxMetadata.HashGraph(_model));
         return _model.ToByteArray();
     }
 

@@ -13,7 +13,7 @@ namespace Microsoft.ML.LH2Face.Rendering;
 /// convolution with ReLU (64-32-16-16 channels), then a 3x3 convolution to the output channels.
 /// Raw outputs; <see cref="FaceRenderer"/> applies the range.
 /// </summary>
-internal sealed class CanonicalDecoder : Module<Tensor, Tensor>
+internal sealed class CanonicalDecoder : Module<Tensor, Tensor>, IOnnxExportable
 {
     /// <summary>Channels of the seed map and after each upsampling stage.</summary>
     private static readonly int[] Widths = [64, 32, 16, 16];

@@ -8,6 +8,9 @@ namespace Microsoft.ML.LH2Face.Rendering;
 /// <summary>Value names of the renderer's part of an ONNX graph (images in 0..1, unclamped).</summary>
 internal sealed record RendererOnnxValues(string Depth, string Canonical, string Reconstruction);
 
+/// <summary>The ONNX values the renderer reads: the L2-normalised embedding and the backbone features z.</summary>
+internal sealed record RendererOnnxInputs(string Embedding, string Features);
+
 /// <summary>
 /// The photo-geometric face renderer (METHOD.md section 4): decoders from the unit identity embedding
 /// to canonical depth and albedo, heads from the backbone features z to light and view, Lambertian
@@ -15,7 +18,7 @@ internal sealed record RendererOnnxValues(string Depth, string Canonical, string
 /// <see cref="PhotoGeometry"/> for the frame). Everything is differentiable, and the eval computation
 /// exports to ONNX.
 /// </summary>
-internal sealed class FaceRenderer : Module
+internal sealed class FaceRenderer : Module, IOnnxExportable<RendererOnnxInputs, RendererOnnxValues>
 {
     /// <summary>Depth D = 1 + 0.1 tanh(raw): the range [0.9, 1.1] of METHOD.md.</summary>
     public const double DepthAmplitude = 0.1;
@@ -128,6 +131,9 @@ internal sealed class FaceRenderer : Module
     }
 
     /// <summary>Writes the eval computation of <see cref="Render"/> (without the flip) into <paramref name="g"/>.</summary>
+    public RendererOnnxValues ExportOnnx(OnnxGraphBuilder g, RendererOnnxInputs input, string prefix)
+        => ExportOnnx(g, input.Embedding, input.Features, prefix);
+
     public RendererOnnxValues ExportOnnx(OnnxGraphBuilder g, string embedding, string features, string prefix)
     {
         var raw = g.Tanh(g.Add(depth_decoder.ExportOnnx(g, embedding, prefix + ".depth_decoder"), g.Initializer(prefix + ".depth_prior", depthPrior, 1, 1, resolution, resolution)));

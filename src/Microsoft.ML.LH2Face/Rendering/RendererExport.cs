@@ -36,7 +36,7 @@ internal static class RendererExport
                 g.AddOutput(names.CanonicalDepth, "N", 1, r, r);
             }
         }
-        g.SetMetadata(OnnxMetadata.RendererResolution, string.Create(CultureInfo.InvariantCulture, $"{r}x{r}"));
+        g.SetMetadata(LH2FaceModelMetadata.RendererResolution, string.Create(CultureInfo.InvariantCulture, $"{r}x{r}"));
     }
 
     /// <summary><see cref="FaceRenderer.ToPixels"/> in ONNX.</summary>

@@ -10,7 +10,7 @@ namespace Microsoft.ML.LH2Face.Rendering;
 /// A two-layer perceptron from the backbone features z to raw light or view parameters
 /// (Linear - ReLU - Linear); <see cref="FaceRenderer"/> applies the ranges.
 /// </summary>
-internal sealed class RendererHead : Module<Tensor, Tensor>
+internal sealed class RendererHead : Module<Tensor, Tensor>, IOnnxExportable
 {
     /// <summary>Hidden width.</summary>
     public const int Hidden = 32;

@@ -69,8 +69,8 @@ public sealed class LossOptionsTests
         options.ProxyProxyWeight = 0;
         var summary = new LH2FaceTrainingSummary(1, 1, new[] { 1f }, Array.Empty<double>(), null, null, false, TimeSpan.Zero);
         var metadata = new LH2FaceModelDescription(options, 4, summary).ToMetadata();
-        Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=VmfNll, lambda_nll=1, n=256)", metadata[OnnxMetadata.Head]);
-        using var json = JsonDocument.Parse(metadata[OnnxMetadata.Loss]);
+        Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=VmfNll, lambda_nll=1, n=256)", metadata[LH2FaceModelMetadata.Head]);
+        using var json = JsonDocument.Parse(metadata[LH2FaceModelMetadata.Loss]);
         var terms = json.RootElement.GetProperty("terms").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetSingle());
         CollectionAssert.AreEquivalent(new[] { "cross_entropy", "vmf_nll", "proxy_pps", "proxy_pns" }, terms.Keys.ToArray());
         Assert.AreEqual(0.25f, json.RootElement.GetProperty("sample_rate").GetSingle());

@@ -73,8 +73,9 @@ public sealed class GradientReferenceTests
     public void HeadAndLoss_GradientsMatchFloat64(LH2FaceHead head, LH2FaceMarginFunction margin, LH2FaceNormControl normControl)
     {
         // The LH2Face head with every proxy term on; the baselines alone, as their presets train.
+        // (The LH2Face preset has the proxy terms off since the loss study: they are turned on here explicitly.)
         var options = head == LH2FaceHead.LH2Face
-            ? new LH2FaceTrainer.Options { MarginFunction = margin, NormControl = normControl }
+            ? new LH2FaceTrainer.Options { MarginFunction = margin, NormControl = normControl, ProxyPositiveSampleWeight = 1, ProxyNegativeSampleWeight = 1, ProxyProxyWeight = 1 }
             : LH2FaceTrainer.Options.FromPreset(Enum.Parse<LH2FaceLossPreset>(head.ToString()));
         options.EmbeddingSize = Dim;
         foreach (int threads in new[] { 1, 2 })

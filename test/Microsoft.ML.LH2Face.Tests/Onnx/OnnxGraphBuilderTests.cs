@@ -351,25 +351,25 @@ public sealed class OnnxGraphBuilderTests
     public void Metadata_RoundTrips()
     {
         var g = TinyModel(1f);
-        g.SetMetadata(OnnxMetadata.FormatVersion, "1");
-        g.SetMetadata(OnnxMetadata.EmbeddingSize, "999");
-        g.SetMetadata(OnnxMetadata.EmbeddingSize, "512");
-        g.SetMetadata(OnnxMetadata.Normalisation, "(x - 127.5) / 128, RGB, NCHW");
+        g.SetMetadata(LH2FaceModelMetadata.FormatVersion, "1");
+        g.SetMetadata(LH2FaceModelMetadata.EmbeddingSize, "999");
+        g.SetMetadata(LH2FaceModelMetadata.EmbeddingSize, "512");
+        g.SetMetadata(LH2FaceModelMetadata.Normalisation, "(x - 127.5) / 128, RGB, NCHW");
 
         var bytes = g.ToBytes();
         var meta = OnnxMetadata.Read(bytes);
         Assert.HasCount(4, meta);
         // ToBytes adds the SHA-256 of the serialised graph (what LH2FaceModelFile.Verify checks on load).
         var graph = global::Onnx.ModelProto.Parser.ParseFrom(bytes).Graph.ToByteArray();
-        Assert.AreEqual(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(graph)), meta[OnnxMetadata.GraphSha256]);
-        Assert.AreEqual(64, meta[OnnxMetadata.GraphSha256].Length);
-        Assert.AreEqual("1", meta[OnnxMetadata.FormatVersion]);
-        Assert.AreEqual("512", meta[OnnxMetadata.EmbeddingSize]);
-        Assert.AreEqual("(x - 127.5) / 128, RGB, NCHW", meta[OnnxMetadata.Normalisation]);
+        Assert.AreEqual(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(graph)), meta[LH2FaceModelMetadata.GraphSha256]);
+        Assert.AreEqual(64, meta[LH2FaceModelMetadata.GraphSha256].Length);
+        Assert.AreEqual("1", meta[LH2FaceModelMetadata.FormatVersion]);
+        Assert.AreEqual("512", meta[LH2FaceModelMetadata.EmbeddingSize]);
+        Assert.AreEqual("(x - 127.5) / 128, RGB, NCHW", meta[LH2FaceModelMetadata.Normalisation]);
 
         // ONNX Runtime sees the same metadata.
         using var session = new InferenceSession(g.ToBytes());
-        Assert.AreEqual("512", session.ModelMetadata.CustomMetadataMap[OnnxMetadata.EmbeddingSize]);
+        Assert.AreEqual("512", session.ModelMetadata.CustomMetadataMap[LH2FaceModelMetadata.EmbeddingSize]);
         Assert.AreEqual("Microsoft.ML.LH2Face", session.ModelMetadata.ProducerName);
     }
 
@@ -385,7 +385,7 @@ public sealed class OnnxGraphBuilderTests
             CollectionAssert.AreEqual(first.ToBytes(), File.ReadAllBytes(path));
 
             var second = TinyModel(2f);
-            second.SetMetadata(OnnxMetadata.Head, "lh2face");
+            second.SetMetadata(LH2FaceModelMetadata.Head, "lh2face");
             second.Save(path);
             CollectionAssert.AreEqual(second.ToBytes(), File.ReadAllBytes(path));
             CollectionAssert.AreEqual(new[] { path }, Directory.GetFiles(Path.GetDirectoryName(path)!));

@@ -146,6 +146,101 @@ public sealed class PersistenceTests
     }
 
     [TestMethod]
+    public void TypedLoad_ModelZip_RebuildsTheTransformer_WhilePlainLoadKeepsWorking()
+    {
+        var chain = new TransformerChain<ITransformer>(keyMap, face);
+        var path = Path.Combine(workDir, "typed.zip");
+        ml.Model.Save(chain, TestFaces.PixelData(ml, Array.Empty<PixelRow>(), Size).Schema, path);
+        var fresh = new MLContext(seed: 3) { TempFilePath = Path.Combine(workDir, "typedtemp") };
+        Directory.CreateDirectory(fresh.TempFilePath);
+
+        using var loaded = LH2FaceTransformer.Load(fresh, path);
+        Assert.AreEqual(Size, loaded.InputSize);
+        Assert.AreEqual(32, loaded.EmbeddingSize);
+        Assert.AreEqual(face.EmbeddingColumnName, loaded.EmbeddingColumnName);
+        Assert.AreEqual(face.QualityColumnName, loaded.QualityColumnName);
+        Assert.IsNull(loaded.RendererResolution);
+        var (a, b) = (face.TrainingSummary, loaded.TrainingSummary);
+        Assert.AreEqual(a.Steps, b.Steps);
+        Assert.AreEqual(a.PlannedSteps, b.PlannedSteps);
+        CollectionAssert.AreEqual(a.EpochLosses.ToArray(), b.EpochLosses.ToArray(), "epoch losses read back exactly");
+        CollectionAssert.AreEqual(a.ValidationAccuracies.ToArray(), b.ValidationAccuracies.ToArray());
+        Assert.AreEqual(a.BestValidationAccuracy, b.BestValidationAccuracy);
+        Assert.AreEqual(a.BestEpoch, b.BestEpoch);
+        Assert.AreEqual(a.StoppedEarly, b.StoppedEarly);
+        Assert.AreEqual(a.Duration, b.Duration);
+        CollectionAssert.AreEquivalent(face.ModelMetadata.ToList(), loaded.ModelMetadata.ToList());
+
+        // The standalone graph is rebuilt from the saved weights: the same bytes as the trained transformer's export.
+        string original = Path.Combine(workDir, "typed-original.onnx"), rebuilt = Path.Combine(workDir, "typed-rebuilt.onnx");
+        face.ExportOnnx(original);
+        loaded.ExportOnnx(rebuilt);
+        CollectionAssert.AreEqual(File.ReadAllBytes(original), File.ReadAllBytes(rebuilt), "ExportOnnx of the loaded model");
+
+        // The file names its columns: an embedder needs no guess (the image column here is "Pixels", not "Image").
+        var alone = Path.Combine(workDir, "typed-alone.zip");
+        ml.Model.Save(face, TestFaces.PixelData(ml, Array.Empty<PixelRow>(), Size).Schema, alone);
+        var model = LH2FaceModelFile.ReadInterface(alone)!;
+        Assert.AreEqual(new LH2FaceModelInterface(Size, 32, nameof(PixelRow.Pixels), TakesImages: false, face.EmbeddingColumnName, face.QualityColumnName), model);
+        var planar = ml.Data.CreateEnumerable<PixelRow>(heldOut, reuseRowObject: false).Select(r => r.Pixels).ToList();
+        using (var embedder = new Data.Embedding.MlNetModelEmbedder(alone, model.InputSize, fresh, model.ImageColumnName, model.EmbeddingColumnName))
+        {
+            var embedded = embedder.Embed(planar, flipTest: false);
+            var expected = Score(face, heldOut);
+            for (int i = 0; i < planar.Count; i++)
+                CollectionAssert.AreEqual(expected[i].Embedding, embedded[i], "MlNetModelEmbedder with the named columns");
+        }
+
+        var before = Score(face, heldOut);
+        var typed = Score(loaded, heldOut);
+        var plainModel = fresh.Model.Load(path, out _);
+        var plain = fresh.Data.CreateEnumerable<Scored>(plainModel.Transform(heldOut), reuseRowObject: false).ToList();
+        (plainModel as IDisposable)?.Dispose();
+        for (int i = 0; i < before.Count; i++)
+        {
+            CollectionAssert.AreEqual(before[i].Embedding, typed[i].Embedding, "typed load: bit-identical embeddings");
+            CollectionAssert.AreEqual(before[i].Quality, typed[i].Quality);
+            CollectionAssert.AreEqual(before[i].Embedding, plain[i].Embedding, "plain ML.NET load: bit-identical embeddings");
+        }
+    }
+
+    [TestMethod]
+    public void TypedLoad_ModelWithoutTheTransformerMetadata_SaysHowToLoadIt()
+    {
+        var path = Path.Combine(workDir, "older.zip");
+        ml.Model.Save(face, TestFaces.PixelData(ml, Array.Empty<PixelRow>(), Size).Schema, path);
+        // A model.zip as an earlier version wrote it: the same graph, without the lh2face.transformer key.
+        var older = Path.Combine(workDir, "older-edited.zip");
+        using (var source = System.IO.Compression.ZipFile.OpenRead(path))
+        using (var target = System.IO.Compression.ZipFile.Open(older, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            foreach (var entry in source.Entries)
+            {
+                using var input = entry.Open();
+                using var buffer = new MemoryStream();
+                input.CopyTo(buffer);
+                var bytes = buffer.ToArray();
+                if (entry.FullName.EndsWith("OnnxModel", StringComparison.Ordinal))
+                {
+                    var model = global::Onnx.ModelProto.Parser.ParseFrom(bytes.AsSpan(4));
+                    var key = model.MetadataProps.Single(p => p.Key == LH2FaceModelMetadata.Transformer);
+                    model.MetadataProps.Remove(key);
+                    var onnx = Google.Protobuf.MessageExtensions.ToByteArray(model);
+                    bytes = BitConverter.GetBytes(onnx.Length).Concat(onnx).ToArray();
+                }
+                using var output = target.CreateEntry(entry.FullName).Open();
+                output.Write(bytes);
+            }
+        }
+        Assert.AreEqual(1, LH2FaceModelFile.Verify(older).Graphs, "the graph itself is intact");
+        Assert.IsNull(LH2FaceModelFile.ReadInterface(older), "an earlier version named no columns");
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => LH2FaceTransformer.Load(ml, older));
+        StringAssert.Contains(e.Message, older);
+        StringAssert.Contains(e.Message, "mlContext.Model.Load");
+        Assert.ThrowsExactly<FileNotFoundException>(() => LH2FaceTransformer.Load(ml, Path.Combine(workDir, "none.zip")));
+    }
+
+    [TestMethod]
     public void ExportOnnx_StandaloneFile_RunsInOnnxRuntimeWithBatchAndMetadata()
     {
         var path = Path.Combine(workDir, "face.onnx");
@@ -170,11 +265,11 @@ public sealed class PersistenceTests
             Assert.AreEqual(expected[i].Quality[0], quality[i], 1e-4);
         }
         var metadata = session.ModelMetadata.CustomMetadataMap;
-        Assert.AreEqual("1", metadata[OnnxMetadata.FormatVersion]);
-        Assert.AreEqual("32", metadata[OnnxMetadata.EmbeddingSize]);
-        Assert.AreEqual("32x32", metadata[OnnxMetadata.InputSize]);
-        StringAssert.Contains(metadata[OnnxMetadata.Head], "LH2Face(margin=Angular");
-        StringAssert.Contains(metadata[OnnxMetadata.TrainingSummary], "\"steps\":9");
+        Assert.AreEqual("1", metadata[LH2FaceModelMetadata.FormatVersion]);
+        Assert.AreEqual("32", metadata[LH2FaceModelMetadata.EmbeddingSize]);
+        Assert.AreEqual("32x32", metadata[LH2FaceModelMetadata.InputSize]);
+        StringAssert.Contains(metadata[LH2FaceModelMetadata.Head], "LH2Face(margin=Angular");
+        StringAssert.Contains(metadata[LH2FaceModelMetadata.TrainingSummary], "\"steps\":9");
         Assert.AreEqual(17, OnnxSharpOpset(path));
     }
 

@@ -41,6 +41,20 @@ public sealed class ReadmeExampleTests
             Assert.AreEqual(64, embedding.Length);
             Assert.AreEqual(1.0, Math.Sqrt(embedding.Sum(v => (double)v * v)), 1e-4);
             Assert.IsTrue(File.Exists(Path.Combine(root, "model.zip")));
+
+            // The same file rebuilt as an LH2FaceTransformer: it takes MLImage columns and gives the same embedding.
+            var ml = new MLContext(seed: 0);
+            var model = LH2FaceModelFile.ReadInterface(Path.Combine(root, "model.zip"))!;
+            Assert.AreEqual(new LH2FaceModelInterface(32, 64, "Image", TakesImages: true, "Embedding", "Quality"), model);
+            using var face = LH2FaceTransformer.Load(ml, Path.Combine(root, "model.zip"));
+            Assert.AreEqual(32, face.InputSize);
+            Assert.AreEqual(4 * 2, face.TrainingSummary.Steps, "4 epochs of 2 steps (32 images, batch 16)");
+            var first = Directory.GetFiles(Directory.GetDirectories(Path.Combine(root, "faces"))[0], "*.png")[0];
+            var images = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath")
+                .Fit(ml.Data.LoadFromEnumerable(new[] { new ReadmeSample.FaceFile { ImagePath = first } }));
+            var scored = face.Transform(images.Transform(ml.Data.LoadFromEnumerable(new[] { new ReadmeSample.FaceFile { ImagePath = first } })));
+            var typed = ml.Data.CreateEnumerable<ReadmeSample.FaceEmbedding>(scored, reuseRowObject: false).Single().Embedding;
+            CollectionAssert.AreEqual(embedding, typed, "the typed reload embeds as the plain ML.NET load does");
         }
         finally
         {

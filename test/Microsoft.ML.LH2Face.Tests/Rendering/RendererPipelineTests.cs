@@ -101,7 +101,7 @@ public sealed class RendererPipelineTests
             Assert.AreEqual(Values, ((VectorDataViewType)transformed[name].Type).Size);
         }
         Assert.AreEqual(Resolution, face.RendererResolution);
-        Assert.AreEqual($"{Resolution}x{Resolution}", OnnxMetadata.Read(File.ReadAllBytes(ExportStandalone()))[OnnxMetadata.RendererResolution]);
+        Assert.AreEqual($"{Resolution}x{Resolution}", OnnxMetadata.Read(File.ReadAllBytes(ExportStandalone()))[LH2FaceModelMetadata.RendererResolution]);
     }
 
     [TestMethod]
@@ -221,6 +221,33 @@ public sealed class RendererPipelineTests
         // Pixel (0, 5): the red plane's value, as a byte.
         Assert.AreEqual(after[0].Reconstruction[5], bytes[5 * bytesPerPixel + red], 1.0);
         (loaded as IDisposable)?.Dispose();
+    }
+
+    [TestMethod]
+    public void TypedLoad_RendererModel_RendersAndExportsAsTheTrainedOne()
+    {
+        var path = Path.Combine(workDir, "typed-renderer.zip");
+        ml.Model.Save(new TransformerChain<ITransformer>(keyMap, face), TestFaces.PixelData(ml, Array.Empty<PixelRow>(), Size).Schema, path);
+        using var loaded = LH2FaceTransformer.Load(ml, path);
+        Assert.AreEqual(face.RendererResolution, loaded.RendererResolution);
+        Assert.AreEqual(face.ReconstructionColumnName, loaded.ReconstructionColumnName);
+        Assert.AreEqual(face.CanonicalFaceColumnName, loaded.CanonicalFaceColumnName);
+        var rebuilt = Path.Combine(workDir, "typed-renderer.onnx");
+        loaded.ExportOnnx(rebuilt);
+        CollectionAssert.AreEqual(File.ReadAllBytes(ExportStandalone()), File.ReadAllBytes(rebuilt), "the standalone graph, canonical depth included");
+        var pixels = ml.Data.CreateEnumerable<PixelRow>(heldOut, reuseRowObject: false).Take(2).Select(r => r.Pixels).ToList();
+        var expected = face.Render(pixels);
+        var actual = loaded.Render(pixels);
+        for (int i = 0; i < pixels.Count; i++)
+        {
+            CollectionAssert.AreEqual(expected[i].Reconstruction, actual[i].Reconstruction);
+            CollectionAssert.AreEqual(expected[i].CanonicalFace, actual[i].CanonicalFace);
+            CollectionAssert.AreEqual(expected[i].CanonicalDepth, actual[i].CanonicalDepth);
+        }
+        var before = ml.Data.CreateEnumerable<RenderedRow>(face.Transform(heldOut), reuseRowObject: false).ToList();
+        var after = ml.Data.CreateEnumerable<RenderedRow>(loaded.Transform(heldOut), reuseRowObject: false).ToList();
+        for (int i = 0; i < before.Count; i++)
+            CollectionAssert.AreEqual(before[i].Reconstruction, after[i].Reconstruction);
     }
 
     private static string ExportStandalone()
