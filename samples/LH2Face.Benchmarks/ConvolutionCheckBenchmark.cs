@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.LH2Face;
+using Microsoft.ML.LH2Face.Settings;
 using Microsoft.ML.LH2Face.Training;
 using static TorchSharp.torch;
 
@@ -39,7 +40,7 @@ internal static class ConvolutionCheckBenchmark
             int shapes = 0, rerouted = 0;
             for (int r = 0; r < runs; r++)
             {
-                using var network = new FaceNetwork(options, 10);
+                using var network = new FaceNetwork(TrainerSettings.From(options).Network, 10);
                 var clock = Stopwatch.StartNew();
                 network.RecordConvolutionSizes(size, CPU);
                 passes.Add(clock.Elapsed.TotalMilliseconds);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML.LH2Face;
 using Microsoft.ML.LH2Face.Losses;
+using Microsoft.ML.LH2Face.Settings;
 using Microsoft.ML.LH2Face.Training;
 using static TorchSharp.torch;
 
@@ -97,8 +98,8 @@ internal static class LossBenchmark
     private static IEnumerable<Result> Measure(List<Case> cases, int classes, int batch, int dim, int runs, int steps)
     {
         Console.WriteLine($"{classes} identities: building {cases.Count} heads");
-        var heads = cases.Select(c => HeadFactory.Create(c.Options, classes)).ToList();
-        var losses = cases.Select(c => new FaceLoss(c.Options)).ToList();
+        var heads = cases.Select(c => HeadFactory.Create(TrainerSettings.From(c.Options).Loss.Head, classes)).ToList();
+        var losses = cases.Select(c => new FaceLoss(TrainerSettings.From(c.Options).Loss)).ToList();
         foreach (var head in heads)
             head.train();
         var times = cases.Select(_ => new List<double>()).ToList();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.ML.LH2Face.Rendering;
+using Microsoft.ML.LH2Face.Settings;
 
 namespace Microsoft.ML.LH2Face;
 
@@ -19,28 +20,27 @@ internal sealed class LH2FaceModelDescription
 
     public const string Normalisation = "input: planar RGB float32 0..255 [N,3,S,S]; the graph computes (x - 127.5) / 127.5";
 
-    public LH2FaceModelDescription(LH2FaceTrainer.Options options, int classCount, LH2FaceTrainingSummary summary, ImageInputKind inputKind = ImageInputKind.Pixels)
+    public LH2FaceModelDescription(TrainerSettings options, int classCount, LH2FaceTrainingSummary summary, ImageInputKind inputKind = ImageInputKind.Pixels)
     {
-        EmbeddingSize = options.EmbeddingSize;
-        InputSize = options.InputSize;
-        Backbone = options.Backbone;
-        Head = Losses.LossConfiguration.DescribeHead(options);
-        Loss = Losses.LossConfiguration.ToJson(options, classCount);
+        EmbeddingSize = options.Backbone.EmbeddingSize;
+        InputSize = options.Backbone.InputSize;
+        Backbone = options.Backbone.Kind;
+        Head = Losses.LossConfiguration.DescribeHead(options.Loss);
+        Loss = Losses.LossConfiguration.ToJson(options.Loss, classCount);
         ClassCount = classCount;
         Summary = summary;
         Settings = new TransformerSettings
         {
             Version = TransformerFormatVersion,
             InputKind = inputKind,
-            ImageColumn = options.ImageColumnName,
-            EmbeddingColumn = options.EmbeddingColumnName,
-            QualityColumn = options.QualityColumnName,
-            Backbone = options.Backbone,
-            EmbeddingNorm = options.EmbeddingNorm,
+            ImageColumn = options.Columns.Image,
+            EmbeddingColumn = options.Columns.Embedding,
+            QualityColumn = options.Columns.Quality,
+            Backbone = options.Backbone.Kind,
+            EmbeddingNorm = options.Backbone.EmbeddingNorm,
             ClassCount = classCount,
-            Renderer = options.UseRenderer
-                ? new RendererSettings(options.RendererResolution, options.RendererWarpIterations, options.RendererFieldOfView, options.RendererDepthPrior,
-                    options.ReconstructionColumnName, options.CanonicalFaceColumnName)
+            Renderer = options.Renderer is { } r
+                ? new RendererSettings(r.Resolution, r.WarpIterations, r.FieldOfView, r.DepthPrior, options.Columns.Reconstruction, options.Columns.CanonicalFace)
                 : null,
             Summary = SummaryRecord.From(summary),
         };
@@ -128,8 +128,8 @@ internal sealed class LH2FaceModelDescription
         return new LH2FaceModelDescription(metadata, settings, source);
     }
 
-    /// <summary>Options that build a network of this model's shape (backbone, sizes, embedding norm, renderer) for loading its weights.</summary>
-    public LH2FaceTrainer.Options NetworkOptions()
+    /// <summary>Settings that build a network of this model's shape (backbone, sizes, embedding norm, renderer; the default head) for loading its weights.</summary>
+    public NetworkSettings Network()
     {
         var options = new LH2FaceTrainer.Options
         {
@@ -146,7 +146,7 @@ internal sealed class LH2FaceModelDescription
             options.RendererFieldOfView = r.FieldOfView;
             options.RendererDepthPrior = r.DepthPrior;
         }
-        return options;
+        return TrainerSettings.From(options).Network;
     }
 
     private static string Value(IReadOnlyDictionary<string, string> metadata, string key, string source)

@@ -70,30 +70,5 @@ public sealed partial class LH2FaceTrainer
 
         /// <summary>Output column (with <see cref="UseRenderer"/>): the canonical face J, planar RGB 0..255, 3*RendererResolution^2 values.</summary>
         public string CanonicalFaceColumnName = "CanonicalFace";
-
-        /// <summary>Checks the renderer options; every message names the option and the fix.</summary>
-        internal void CheckRenderer()
-        {
-            if (!UseRenderer)
-                return;
-            OptionChecks.Require(RendererResolution >= 16 && RendererResolution % 16 == 0 && RendererResolution <= InputSize, nameof(RendererResolution),
-                $"is {RendererResolution}; use a multiple of 16 from 16 to InputSize ({InputSize}), e.g. 64");
-            OptionChecks.Require(ReconstructionWeight >= 0 && float.IsFinite(ReconstructionWeight), nameof(ReconstructionWeight), $"is {ReconstructionWeight}; use 0 or more (1 is the default)");
-            OptionChecks.Require(FlipReconstructionWeight >= 0 && float.IsFinite(FlipReconstructionWeight), nameof(FlipReconstructionWeight), $"is {FlipReconstructionWeight}; use 0 (no flip) or more");
-            OptionChecks.Require(ReconstructionGradientWeight >= 0 && float.IsFinite(ReconstructionGradientWeight), nameof(ReconstructionGradientWeight), $"is {ReconstructionGradientWeight}; use 0 (off) or more");
-            OptionChecks.Require(CanonicalRecognitionWeight >= 0 && float.IsFinite(CanonicalRecognitionWeight), nameof(CanonicalRecognitionWeight), $"is {CanonicalRecognitionWeight}; use 0 (off) or more");
-            OptionChecks.Require(ViewConsistencyWeight >= 0 && float.IsFinite(ViewConsistencyWeight), nameof(ViewConsistencyWeight), $"is {ViewConsistencyWeight}; use 0 (off) or more");
-            OptionChecks.Require(ReconstructionWeight + CanonicalRecognitionWeight + ViewConsistencyWeight > 0, nameof(UseRenderer),
-                "is on but ReconstructionWeight, CanonicalRecognitionWeight and ViewConsistencyWeight are all 0; give one a positive weight or turn UseRenderer off");
-            OptionChecks.Require(RendererWarpIterations is >= 0 and <= 16, nameof(RendererWarpIterations), $"is {RendererWarpIterations}; use 0..16 (3 is the default)");
-            OptionChecks.Require(RendererFieldOfView is >= 1f and <= 90f, nameof(RendererFieldOfView), $"is {RendererFieldOfView}; use an angle in degrees from 1 to 90 (10 is the default)");
-            OptionChecks.Require(RendererDepthPrior is >= 0f and <= 3f, nameof(RendererDepthPrior), $"is {RendererDepthPrior}; use 0 (no prior) to 3 (0.5 is the default)");
-            OptionChecks.Require(RendererLearningRate > 0 && float.IsFinite(RendererLearningRate), nameof(RendererLearningRate), $"is {RendererLearningRate}; use a positive rate such as 3e-3");
-            OptionChecks.Require(!string.IsNullOrWhiteSpace(ReconstructionColumnName), nameof(ReconstructionColumnName), "must name the output reconstruction column");
-            OptionChecks.Require(!string.IsNullOrWhiteSpace(CanonicalFaceColumnName), nameof(CanonicalFaceColumnName), "must name the output canonical-face column");
-            var names = new[] { EmbeddingColumnName, QualityColumnName, ReconstructionColumnName, CanonicalFaceColumnName };
-            OptionChecks.Require(names.Distinct(StringComparer.Ordinal).Count() == names.Length, nameof(CanonicalFaceColumnName),
-                $"the output columns Embedding '{EmbeddingColumnName}', Quality '{QualityColumnName}', Reconstruction '{ReconstructionColumnName}' and CanonicalFace '{CanonicalFaceColumnName}' must have different names");
-        }
     }
 }

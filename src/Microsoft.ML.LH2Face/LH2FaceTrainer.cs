@@ -1,6 +1,7 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face.Onnx;
 using Microsoft.ML.LH2Face.Rendering;
+using Microsoft.ML.LH2Face.Settings;
 using Microsoft.ML.LH2Face.Training;
 using Microsoft.ML.Transforms.Image;
 
@@ -19,25 +20,30 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
     private const string ResizedImageColumn = "__LH2Face.TrainingResized";
 
     private readonly Options options;
+
+    /// <summary>The options mapped into per-component settings and checked, once, when the trainer is created.</summary>
+    private readonly TrainerSettings settings;
     private readonly Action<string> log;
 
     internal LH2FaceTrainer(Options options, TransformsCatalog? catalog)
     {
-        InputValidation.CheckOptions(options);
-        options.CheckRenderer();
+        settings = InputValidation.CheckOptions(options);
         this.options = options;
         log = MlNetLog.From(catalog);
     }
 
-    /// <summary>The options this trainer was created with.</summary>
+    /// <summary>
+    /// The options this trainer was created with. They were read when the trainer was created (as ML.NET trainers read
+    /// theirs): changing them afterwards does not change this trainer; create a new one.
+    /// </summary>
     public Options TrainerOptions => options;
 
     /// <summary>Checks the input columns and adds the embedding and quality columns; works before Fit.</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        InputValidation.Check(inputSchema, options);
+        InputValidation.Check(inputSchema, settings);
         return RendererOutputColumns.AddTo(
-            OutputColumns.AddTo(inputSchema, options.EmbeddingColumnName, options.QualityColumnName, options.EmbeddingSize), options);
+            OutputColumns.AddTo(inputSchema, settings.Columns.Embedding, settings.Columns.Quality, settings.Backbone.EmbeddingSize), settings);
     }
 
     /// <summary>Trains on <paramref name="input"/> and returns the fitted transformer.</summary>
@@ -52,14 +58,15 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
     internal (LH2FaceTransformer Transformer, FaceNetwork? Network) FitCore(IDataView input, bool keepNetwork)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var kind = InputValidation.Check(input.Schema, options, "training data");
-        var validationKind = options.ValidationSet is null ? (ImageInputKind?)null : InputValidation.Check(options.ValidationSet.Schema, options, "validation set");
+        var kind = InputValidation.Check(input.Schema, settings, "training data");
+        var validationSet = settings.Run.ValidationSet;
+        var validationKind = validationSet is null ? (ImageInputKind?)null : InputValidation.Check(validationSet.Schema, settings, "validation set");
 
         var train = LoadImages(input, kind, "training data");
-        var validation = validationKind is null ? null : LoadImages(options.ValidationSet!, validationKind.Value, "validation set");
-        var result = new TrainingSession(options, train, validation, log).Run();
+        var validation = validationKind is null ? null : LoadImages(validationSet!, validationKind.Value, "validation set");
+        var result = new TrainingSession(settings, train, validation, log).Run();
         FaceNetwork? network = result.Network;
-        var description = new LH2FaceModelDescription(options, train.ClassCount, result.Summary, kind);
+        var description = new LH2FaceModelDescription(settings, train.ClassCount, result.Summary, kind);
         byte[] scoring, standalone;
         try
         {
@@ -84,14 +91,15 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
     /// <summary>Reads the images of <paramref name="data"/> into memory as planar pixels at the model input size.</summary>
     private FaceImageSet LoadImages(IDataView data, ImageInputKind kind, string dataName)
     {
-        var pixelColumn = options.ImageColumnName;
+        var pixelColumn = settings.Columns.Image;
+        int side = settings.Backbone.InputSize;
         if (kind == ImageInputKind.Image)
         {
-            var context = new MLContext(options.Seed);
-            var prep = Preprocessing.ImageToPixels(context.Transforms, options.ImageColumnName, ResizedImageColumn, PreparedPixelsColumn, options.InputSize);
+            var context = new MLContext(settings.Run.Seed);
+            var prep = Preprocessing.ImageToPixels(context.Transforms, settings.Columns.Image, ResizedImageColumn, PreparedPixelsColumn, side);
             data = prep.Fit(data).Transform(data);
             pixelColumn = PreparedPixelsColumn;
         }
-        return FaceImageSet.Load(data, options.LabelColumnName, pixelColumn, options.InputSize, options.MaxCacheBytes, dataName, options.CancellationToken);
+        return FaceImageSet.Load(data, settings.Columns.Label, pixelColumn, side, settings.Run.MaxCacheBytes, dataName, settings.Run.CancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Settings;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.LH2Face.Losses;
@@ -11,7 +12,7 @@ namespace Microsoft.ML.LH2Face.Losses;
 internal sealed class AdaFaceHead : MarginHead
 {
     /// <summary>"AdaFace(s, m, h, t_alpha)": the description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
-    public static string Describe(LH2FaceTrainer.Options o)
+    public static string Describe(HeadSettings o)
         => $"AdaFace(s={LossConfiguration.F(o.Scale)}, m={LossConfiguration.F(o.AdaFaceMargin)}, h={LossConfiguration.F(o.AdaFaceH)}, t_alpha={LossConfiguration.F(o.NormMomentum)})";
 
     /// <summary>AdaFace clamps norms to this range before taking statistics.</summary>
@@ -24,7 +25,7 @@ internal sealed class AdaFaceHead : MarginHead
     private readonly double h;
     private readonly double momentum;
 
-    public AdaFaceHead(int classCount, int embeddingSize, LH2FaceTrainer.Options options) : base(nameof(AdaFaceHead), classCount, embeddingSize)
+    public AdaFaceHead(int classCount, int embeddingSize, HeadSettings options) : base(nameof(AdaFaceHead), classCount, embeddingSize)
     {
         scale = options.Scale;
         margin = options.AdaFaceMargin;

@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Settings;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.LH2Face.Losses;
@@ -6,7 +7,7 @@ namespace Microsoft.ML.LH2Face.Losses;
 internal sealed class CosFaceHead : MarginHead
 {
     /// <summary>"CosFace(s=.., m=..)": the description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
-    public static string Describe(LH2FaceTrainer.Options o) => $"CosFace(s={LossConfiguration.F(o.Scale)}, m={LossConfiguration.F(o.CosFaceMargin)})";
+    public static string Describe(HeadSettings o) => $"CosFace(s={LossConfiguration.F(o.Scale)}, m={LossConfiguration.F(o.CosFaceMargin)})";
 
     private readonly double scale;
     private readonly double margin;

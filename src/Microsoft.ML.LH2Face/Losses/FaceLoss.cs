@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Settings;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -29,17 +30,17 @@ internal sealed class FaceLoss
     private readonly double negativeWeight;
     private readonly double proxyWeight;
 
-    public FaceLoss(LH2FaceTrainer.Options options)
+    public FaceLoss(LossSettings loss)
     {
-        sampleRate = options.SampleRate;
-        proxySampleRate = options.ProxySampleRate;
-        proxySampleMaxClasses = options.ProxySampleMaxClasses;
-        proxySampleSize = options.ProxySampleSize;
-        alpha = options.ProxyAlpha;
-        delta = options.ProxyDelta;
-        positiveWeight = options.ProxyPositiveSampleWeight;
-        negativeWeight = options.ProxyNegativeSampleWeight;
-        proxyWeight = options.ProxyProxyWeight;
+        sampleRate = loss.SampleRate;
+        proxySampleRate = loss.Proxies.SampleRate;
+        proxySampleMaxClasses = loss.Proxies.SampleMaxClasses;
+        proxySampleSize = loss.Proxies.SampleSize;
+        alpha = loss.Proxies.Alpha;
+        delta = loss.Proxies.Delta;
+        positiveWeight = loss.Proxies.PositiveSampleWeight;
+        negativeWeight = loss.Proxies.NegativeSampleWeight;
+        proxyWeight = loss.Proxies.ProxyProxyWeight;
     }
 
     /// <summary>The loss of embeddings x [B, d] with norms [B, 1] and labels [B] (class indices of the head).</summary>

@@ -20,13 +20,6 @@ internal static class KappaRanking
     /// <summary>Name of the degraded-consistency term in the progress reports.</summary>
     public const string ConsistencyTerm = "degraded_consistency";
 
-    /// <summary>
-    /// How many of <paramref name="batchSize"/> images get a degraded copy: share of the batch, at least 2 (0 when both the
-    /// ranking and the degraded-consistency term are off).
-    /// </summary>
-    public static int Copies(LH2FaceTrainer.Options options, int batchSize)
-        => options.KappaRankingWeight <= 0 && options.DegradedConsistencyWeight <= 0 ? 0 : Math.Clamp((int)Math.Round(batchSize * (double)options.KappaRankingShare), 2, batchSize);
-
     /// <summary>mean over the copies of 1 - cos(z_copy, z_source), the sources held constant; z [n, d].</summary>
     public static Tensor Consistency(Tensor sourceFeatures, Tensor copyFeatures)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.ML.LH2Face.Settings;
 
 namespace Microsoft.ML.LH2Face.Losses;
 
@@ -10,24 +11,24 @@ namespace Microsoft.ML.LH2Face.Losses;
 internal static class LossConfiguration
 {
     /// <summary>The head and the settings it reads, e.g. "ArcFace(s=64, m=0.5)" (each head describes itself: <see cref="HeadFactory.Describe"/>).</summary>
-    public static string DescribeHead(LH2FaceTrainer.Options o) => HeadFactory.Describe(o);
+    public static string DescribeHead(LossSettings loss) => HeadFactory.Describe(loss.Head);
 
     /// <summary>The weight of each loss term that is on, by the name the progress reports use.</summary>
-    public static IReadOnlyDictionary<string, float> TermWeights(LH2FaceTrainer.Options o)
+    public static IReadOnlyDictionary<string, float> TermWeights(LossSettings loss)
     {
         var weights = new Dictionary<string, float> { ["cross_entropy"] = 1f };
-        foreach (var (term, weight) in HeadFactory.ExtraTermWeights(o))
+        foreach (var (term, weight) in HeadFactory.ExtraTermWeights(loss.Head))
             weights[term] = weight;
-        if (o.KappaRankingWeight != 0)
-            weights[KappaRanking.Term] = o.KappaRankingWeight;
-        if (o.DegradedConsistencyWeight != 0)
-            weights[KappaRanking.ConsistencyTerm] = o.DegradedConsistencyWeight;
-        if (o.ProxyPositiveSampleWeight != 0)
-            weights["proxy_pps"] = o.ProxyPositiveSampleWeight;
-        if (o.ProxyNegativeSampleWeight != 0)
-            weights["proxy_pns"] = o.ProxyNegativeSampleWeight;
-        if (o.ProxyProxyWeight != 0)
-            weights["proxy_pp"] = o.ProxyProxyWeight;
+        if (loss.KappaRanking.Weight != 0)
+            weights[KappaRanking.Term] = loss.KappaRanking.Weight;
+        if (loss.KappaRanking.ConsistencyWeight != 0)
+            weights[KappaRanking.ConsistencyTerm] = loss.KappaRanking.ConsistencyWeight;
+        if (loss.Proxies.PositiveSampleWeight != 0)
+            weights["proxy_pps"] = loss.Proxies.PositiveSampleWeight;
+        if (loss.Proxies.NegativeSampleWeight != 0)
+            weights["proxy_pns"] = loss.Proxies.NegativeSampleWeight;
+        if (loss.Proxies.ProxyProxyWeight != 0)
+            weights["proxy_pp"] = loss.Proxies.ProxyProxyWeight;
         return weights;
     }
 
@@ -35,54 +36,51 @@ internal static class LossConfiguration
     /// The whole configuration as one line of JSON; with the class count, the effective proxy sample of L_pns and L_pp too
     /// (how many proxies they see of how many, and whether the sampled ones are inverse-probability weighted).
     /// </summary>
-    public static string ToJson(LH2FaceTrainer.Options o, long? classCount = null)
+    public static string ToJson(LossSettings loss, long? classCount = null)
     {
         var value = new Dictionary<string, object>
         {
-            ["head"] = DescribeHead(o),
-            ["terms"] = TermWeights(o),
-            ["sample_rate"] = o.SampleRate,
-            ["proxy_lr_multiplier"] = o.ProxyLearningRateMultiplier,
+            ["head"] = DescribeHead(loss),
+            ["terms"] = TermWeights(loss),
+            ["sample_rate"] = loss.SampleRate,
+            ["proxy_lr_multiplier"] = loss.Proxies.LearningRateMultiplier,
         };
         // Only when changed, so that the default configuration's JSON (and the metadata of models saved before) stays as it was.
-        if (o.KappaRankingWeight != 0 && !o.KappaRankingTrainsBackbone)
+        if (loss.KappaRanking.Weight != 0 && !loss.KappaRanking.TrainsBackbone)
             value["kappa_ranking_trains_backbone"] = false;
-        if (o.ProxyPositiveSampleWeight != 0 || o.ProxyNegativeSampleWeight != 0 || o.ProxyProxyWeight != 0)
+        if (loss.Proxies.AnyOn)
         {
-            value["proxy_sampling"] = ProxySamplingJson(o, classCount);
-            value["proxy_alpha"] = o.ProxyAlpha;
-            value["proxy_delta"] = o.ProxyDelta;
+            value["proxy_sampling"] = ProxySamplingJson(loss, classCount);
+            value["proxy_alpha"] = loss.Proxies.Alpha;
+            value["proxy_delta"] = loss.Proxies.Delta;
         }
         return JsonSerializer.Serialize(value);
     }
 
-    private static Dictionary<string, object> ProxySamplingJson(LH2FaceTrainer.Options o, long? classCount)
+    private static Dictionary<string, object> ProxySamplingJson(LossSettings loss, long? classCount)
     {
         var sampling = new Dictionary<string, object>();
-        if (o.ProxySampleRate == ProxySampling.Automatic)
+        if (loss.Proxies.SampleRate == ProxySampling.Automatic)
         {
             sampling["rule"] = "auto";
-            sampling["max_classes"] = o.ProxySampleMaxClasses;
-            sampling["size"] = o.ProxySampleSize;
+            sampling["max_classes"] = loss.Proxies.SampleMaxClasses;
+            sampling["size"] = loss.Proxies.SampleSize;
         }
         else
         {
             sampling["rule"] = "rate";
-            sampling["rate"] = o.ProxySampleRate;
+            sampling["rate"] = loss.Proxies.SampleRate;
         }
         if (classCount is long classes)
         {
             // At least these rows: a batch with more distinct classes than this keeps all of them.
-            long rows = ProxySampling.Rows(o, PartialFcSampler.RowCount(o.SampleRate, classes));
+            long rows = loss.ProxyRows(PartialFcSampler.RowCount(loss.SampleRate, classes));
             sampling["classes"] = classes;
             sampling["rows"] = rows;
             sampling["estimate"] = rows >= classes ? "exact" : "batch proxies weight 1, others 1 / inclusion probability";
         }
         return sampling;
     }
-
-    /// <summary>n of log C_n: the option, or the embedding size when it is 0.</summary>
-    public static int VmfDimension(LH2FaceTrainer.Options o) => o.VmfDimension > 0 ? o.VmfDimension : o.EmbeddingSize;
 
     /// <summary>A float as the descriptions write it (invariant culture, shortest round trip).</summary>
     internal static string F(float value) => value.ToString(CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Settings;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.LH2Face.Losses;
@@ -11,11 +12,11 @@ namespace Microsoft.ML.LH2Face.Losses;
 internal sealed class MagFaceHead : MarginHead
 {
     /// <summary>"MagFace(s, l_a, u_a, l_m, u_m, lambda_g)": the description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
-    public static string Describe(LH2FaceTrainer.Options o)
+    public static string Describe(HeadSettings o)
         => $"MagFace(s={LossConfiguration.F(o.Scale)}, l_a={LossConfiguration.F(o.KappaMin)}, u_a={LossConfiguration.F(o.KappaMax)}, l_m={LossConfiguration.F(o.MagFaceMarginMin)}, u_m={LossConfiguration.F(o.MagFaceMarginMax)}, lambda_g={LossConfiguration.F(o.NormRegularisationWeight)})";
 
     /// <summary>The regulariser g when its weight is not 0.</summary>
-    public static IEnumerable<(string Term, float Weight)> ExtraTermWeights(LH2FaceTrainer.Options o)
+    public static IEnumerable<(string Term, float Weight)> ExtraTermWeights(HeadSettings o)
         => o.NormRegularisationWeight != 0 ? [("magface_g", o.NormRegularisationWeight)] : [];
 
     private readonly double scale;
@@ -25,7 +26,7 @@ internal sealed class MagFaceHead : MarginHead
     private readonly double upperMargin;
     private readonly double lambdaG;
 
-    public MagFaceHead(int classCount, int embeddingSize, LH2FaceTrainer.Options options) : base(nameof(MagFaceHead), classCount, embeddingSize)
+    public MagFaceHead(int classCount, int embeddingSize, HeadSettings options) : base(nameof(MagFaceHead), classCount, embeddingSize)
     {
         scale = options.Scale;
         lowerNorm = options.KappaMin;

@@ -19,10 +19,6 @@ internal static class ProxySampling
     /// The rows (before adding batch classes the count leaves out) that L_pns and L_pp take from the <paramref name="headRows"/>
     /// proxies the head uses, which are ceil(SampleRate x C) of the C classes.
     /// </summary>
-    public static long Rows(LH2FaceTrainer.Options o, long headRows)
-        => Rows(o.ProxySampleRate, o.ProxySampleMaxClasses, o.ProxySampleSize, o.SampleRate, headRows);
-
-    /// <inheritdoc cref="Rows(LH2FaceTrainer.Options, long)"/>
     public static long Rows(double proxySampleRate, int maxClasses, int size, double sampleRate, long headRows)
         => proxySampleRate == Automatic
             ? headRows <= maxClasses ? headRows : Math.Min(headRows, size)

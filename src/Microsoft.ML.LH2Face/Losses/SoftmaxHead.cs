@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Settings;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -10,7 +11,7 @@ namespace Microsoft.ML.LH2Face.Losses;
 internal sealed class SoftmaxHead : MarginHead
 {
     /// <summary>The description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
-    public static string Describe(LH2FaceTrainer.Options o) => "Softmax(unnormalised, no bias)";
+    public static string Describe(HeadSettings o) => "Softmax(unnormalised, no bias)";
 
     public SoftmaxHead(int classCount, int embeddingSize) : base(nameof(SoftmaxHead), classCount, embeddingSize)
     {

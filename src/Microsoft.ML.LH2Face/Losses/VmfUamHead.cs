@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Settings;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.LH2Face.Losses;
@@ -14,7 +15,7 @@ namespace Microsoft.ML.LH2Face.Losses;
 internal sealed class VmfUamHead : MarginHead
 {
     /// <summary>"LH2Face(margin, coefficient, kappa scale, kappa range, norm control)": the description in logs, checkpoint fingerprints and the ONNX metadata.</summary>
-    public static string Describe(LH2FaceTrainer.Options o)
+    public static string Describe(HeadSettings o)
     {
         static string F(float value) => LossConfiguration.F(value);
         return $"LH2Face(margin={o.MarginFunction}, coefficient={F(o.MarginCoefficient)}" +
@@ -29,13 +30,13 @@ internal sealed class VmfUamHead : MarginHead
             $", kappa=[{F(o.KappaMin)},{F(o.KappaMax)}], norm={o.NormControl}" + o.NormControl switch
             {
                 LH2FaceNormControl.Regulariser => $", lambda_g={F(o.NormRegularisationWeight)})",
-                LH2FaceNormControl.VmfNll => $", lambda_nll={F(o.VmfNllWeight)}, n={LossConfiguration.VmfDimension(o)})",
+                LH2FaceNormControl.VmfNll => $", lambda_nll={F(o.VmfNllWeight)}, n={o.VmfDimensionFor(o.EmbeddingSize)})",
                 _ => ")",
             };
     }
 
     /// <summary>The norm control's term (the regulariser or the vMF NLL) when its weight is not 0.</summary>
-    public static IEnumerable<(string Term, float Weight)> ExtraTermWeights(LH2FaceTrainer.Options o)
+    public static IEnumerable<(string Term, float Weight)> ExtraTermWeights(HeadSettings o)
     {
         if (o.NormControl == LH2FaceNormControl.Regulariser && o.NormRegularisationWeight != 0)
             yield return ("norm_regulariser", o.NormRegularisationWeight);
@@ -59,7 +60,7 @@ internal sealed class VmfUamHead : MarginHead
     private readonly LH2FaceKappaScale kappaScale;
     private readonly double scale;
 
-    public VmfUamHead(int classCount, int embeddingSize, LH2FaceTrainer.Options options) : base(nameof(VmfUamHead), classCount, embeddingSize)
+    public VmfUamHead(int classCount, int embeddingSize, HeadSettings options) : base(nameof(VmfUamHead), classCount, embeddingSize)
     {
         kappaMin = options.KappaMin;
         kappaMax = options.KappaMax;
@@ -68,7 +69,7 @@ internal sealed class VmfUamHead : MarginHead
         normMomentum = options.NormMomentum;
         normRegularisationWeight = options.NormRegularisationWeight;
         nllWeight = options.VmfNllWeight;
-        vmfDimension = options.VmfDimension > 0 ? options.VmfDimension : embeddingSize;
+        vmfDimension = options.VmfDimensionFor(embeddingSize);
         marginFunction = options.MarginFunction;
         normControl = options.NormControl;
         kappaScale = options.KappaScale;

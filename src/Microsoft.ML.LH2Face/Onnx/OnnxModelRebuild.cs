@@ -27,7 +27,7 @@ internal static class OnnxModelRebuild
             throw new InvalidOperationException($"{native.Message} TorchSharp then failed to load: {e.Message}", e);
         }
         // The head is not part of the exported graph: two classes keep its proxies small.
-        using var network = new FaceNetwork(description.NetworkOptions(), classCount: 2);
+        using var network = new FaceNetwork(description.Network(), classCount: 2);
         LoadWeights(network, scoring, source);
         network.eval();
         var rebuilt = ModelProto.Parser.ParseFrom(OnnxModelExporter.Export(network, description, OnnxModelExporter.ScoringNames));

@@ -1,4 +1,5 @@
 using Microsoft.ML.LH2Face.Losses;
+using Microsoft.ML.LH2Face.Settings;
 using Microsoft.ML.LH2Face.Training;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -28,32 +29,32 @@ internal static class RendererTraining
     /// its norm statistics: the statistics a model is scored with are those of real images.
     /// </summary>
     public static IReadOnlyList<(string Name, Tensor Value, float Weight)> Losses(
-        FaceNetwork network, Tensor pixels, Tensor features, Tensor labels, LH2FaceTrainer.Options options)
+        FaceNetwork network, Tensor pixels, Tensor features, Tensor labels, RendererTrainingSettings settings, int inputSize)
     {
         var renderer = network.Renderer ?? throw new InvalidOperationException("The network has no renderer: set Options.UseRenderer.");
         var (embedding, _) = FaceNetwork.Split(features);
-        var render = renderer.Render(embedding, features, withFlip: options.FlipReconstructionWeight > 0);
+        var render = renderer.Render(embedding, features, withFlip: settings.FlipReconstructionWeight > 0);
         var terms = new List<(string, Tensor, float)>();
-        if (options.ReconstructionWeight > 0)
+        if (settings.ReconstructionWeight > 0)
         {
             var target = RendererLosses.Target(pixels, renderer.Resolution);
             var reconstruction = RendererLosses.Reconstruction(
-                render.Reconstruction, target, render.FlippedReconstruction, options.FlipReconstructionWeight, options.ReconstructionGradientWeight);
-            terms.Add((ReconstructionTerm, reconstruction, options.ReconstructionWeight));
+                render.Reconstruction, target, render.FlippedReconstruction, settings.FlipReconstructionWeight, settings.ReconstructionGradientWeight);
+            terms.Add((ReconstructionTerm, reconstruction, settings.ReconstructionWeight));
         }
-        if (options.CanonicalRecognitionWeight > 0 || options.ViewConsistencyWeight > 0)
+        if (settings.CanonicalRecognitionWeight > 0 || settings.ViewConsistencyWeight > 0)
         {
             // By default J is a fixed input here: these terms teach the backbone, not the renderer (see Options.CanonicalLossesTrainRenderer).
-            var canonical = options.CanonicalLossesTrainRenderer ? render.Canonical : render.Canonical.detach();
-            var canonicalFeatures = network.FeaturesKeepingStatistics(RendererLosses.CanonicalPixels(canonical, options.InputSize));
-            if (options.CanonicalRecognitionWeight > 0)
+            var canonical = settings.CanonicalLossesTrainRenderer ? render.Canonical : render.Canonical.detach();
+            var canonicalFeatures = network.FeaturesKeepingStatistics(RendererLosses.CanonicalPixels(canonical, inputSize));
+            if (settings.CanonicalRecognitionWeight > 0)
             {
                 var (canonicalEmbedding, canonicalNorm) = FaceNetwork.Split(canonicalFeatures);
                 var logits = WithoutStatisticUpdates(network.Head, head => head.forward(canonicalEmbedding, canonicalNorm, labels));
-                terms.Add((CanonicalRecognitionTerm, functional.cross_entropy(logits, labels), options.CanonicalRecognitionWeight));
+                terms.Add((CanonicalRecognitionTerm, functional.cross_entropy(logits, labels), settings.CanonicalRecognitionWeight));
             }
-            if (options.ViewConsistencyWeight > 0)
-                terms.Add((ViewConsistencyTerm, RendererLosses.ViewConsistency(features, canonicalFeatures), options.ViewConsistencyWeight));
+            if (settings.ViewConsistencyWeight > 0)
+                terms.Add((ViewConsistencyTerm, RendererLosses.ViewConsistency(features, canonicalFeatures), settings.ViewConsistencyWeight));
         }
         return terms;
     }
@@ -75,17 +76,17 @@ internal static class RendererTraining
     }
 
     /// <summary>The renderer part of a checkpoint fingerprint: empty when the renderer is off, so renderer-free checkpoints keep theirs.</summary>
-    public static string Fingerprint(LH2FaceTrainer.Options options)
-        => options.UseRenderer
+    public static string Fingerprint(RendererTrainingSettings? settings)
+        => settings is not null
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $";renderer={options.RendererResolution},fov={options.RendererFieldOfView},prior={options.RendererDepthPrior},lr={options.RendererLearningRate},warp={options.RendererWarpIterations},canonical-trains-renderer={options.CanonicalLossesTrainRenderer}")
+                $";renderer={settings.Resolution},fov={settings.FieldOfView},prior={settings.DepthPrior},lr={settings.LearningRate},warp={settings.WarpIterations},canonical-trains-renderer={settings.CanonicalLossesTrainRenderer}")
             : "";
 
     /// <summary>The log line that states the renderer settings when training starts.</summary>
-    public static string Describe(LH2FaceTrainer.Options options)
-        => $"Renderer on: {options.RendererResolution}px, field of view {options.RendererFieldOfView} degrees (relief {FaceRenderer.DepthAmplitude * FaceRenderer.ReliefScale(options.RendererFieldOfView):F2} half-widths), depth prior {options.RendererDepthPrior}, " +
-           $"warp iterations {options.RendererWarpIterations}, Adam lr {options.RendererLearningRate}, " +
-           $"lambda_reco {options.ReconstructionWeight} (flip {options.FlipReconstructionWeight}, gradient {options.ReconstructionGradientWeight}), " +
-           $"lambda_canon {options.CanonicalRecognitionWeight}, lambda_view {options.ViewConsistencyWeight} " +
-           (options.CanonicalLossesTrainRenderer ? "(both also train the renderer)." : "(both train the backbone only).");
+    public static string Describe(RendererTrainingSettings settings)
+        => $"Renderer on: {settings.Resolution}px, field of view {settings.FieldOfView} degrees (relief {FaceRenderer.DepthAmplitude * FaceRenderer.ReliefScale(settings.FieldOfView):F2} half-widths), depth prior {settings.DepthPrior}, " +
+           $"warp iterations {settings.WarpIterations}, Adam lr {settings.LearningRate}, " +
+           $"lambda_reco {settings.ReconstructionWeight} (flip {settings.FlipReconstructionWeight}, gradient {settings.ReconstructionGradientWeight}), " +
+           $"lambda_canon {settings.CanonicalRecognitionWeight}, lambda_view {settings.ViewConsistencyWeight} " +
+           (settings.CanonicalLossesTrainRenderer ? "(both also train the renderer)." : "(both train the backbone only).");
 }

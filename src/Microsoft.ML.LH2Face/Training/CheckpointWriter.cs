@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Settings;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.LH2Face.Training;
@@ -8,13 +9,15 @@ namespace Microsoft.ML.LH2Face.Training;
 /// </summary>
 internal sealed class CheckpointWriter
 {
-    private readonly LH2FaceTrainer.Options options;
+    private readonly RunSettings options;
+    private readonly NetworkSettings network;
     private readonly int classCount;
     private readonly string fingerprint;
 
-    public CheckpointWriter(LH2FaceTrainer.Options options, int classCount, string fingerprint)
+    public CheckpointWriter(RunSettings run, NetworkSettings network, int classCount, string fingerprint)
     {
-        this.options = options;
+        options = run;
+        this.network = network;
         this.classCount = classCount;
         this.fingerprint = fingerprint;
     }
@@ -37,7 +40,7 @@ internal sealed class CheckpointWriter
             optimizers.Save(dir);
             if (best is not null)
             {
-                using var bestNet = new FaceNetwork(options, classCount);
+                using var bestNet = new FaceNetwork(this.network, classCount);
                 using (no_grad())
                     bestNet.load_state_dict(best.ToDictionary(p => p.Key, p => p.Value));
                 bestNet.save(Path.Combine(dir, CheckpointStore.BestWeightsFile));
@@ -62,7 +65,7 @@ internal sealed class CheckpointWriter
         var bestFile = Path.Combine(dir, CheckpointStore.BestWeightsFile);
         if (!File.Exists(bestFile))
             return (state, null, dir);
-        using var bestNet = new FaceNetwork(options, classCount);
+        using var bestNet = new FaceNetwork(this.network, classCount);
         CheckpointStore.ReadFile(bestFile, file => bestNet.load(file));
         return (state, EpochTracker.Snapshot(bestNet), dir);
     }

@@ -2,6 +2,7 @@ using Microsoft.ML.LH2Face.Backbones;
 using Microsoft.ML.LH2Face.Losses;
 using Microsoft.ML.LH2Face.Numerics;
 using Microsoft.ML.LH2Face.Rendering;
+using Microsoft.ML.LH2Face.Settings;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -28,15 +29,16 @@ internal sealed class FaceNetwork : Module
     private readonly MarginHead head;
     private readonly FaceRenderer? renderer;
 
-    public FaceNetwork(LH2FaceTrainer.Options options, int classCount) : base(nameof(FaceNetwork))
+    public FaceNetwork(NetworkSettings settings, int classCount) : base(nameof(FaceNetwork))
     {
         // TorchSharp's layer constructors leave temporary tensor handles behind (parameter initialisation); the scope
         // releases them, and the weights and buffers the network keeps are taken out of it first.
         using var scope = NewDisposeScope();
-        backbone = BackboneFactory.Create(options.Backbone, options.InputSize, options.EmbeddingSize, options.DropoutRate, options.EmbeddingNorm);
-        head = HeadFactory.Create(options, classCount);
+        var b = settings.Backbone;
+        backbone = BackboneFactory.Create(b.Kind, b.InputSize, b.EmbeddingSize, b.DropoutRate, b.EmbeddingNorm);
+        head = HeadFactory.Create(settings.Head, classCount);
         // Without the renderer the field stays null and the saved weights are those of a renderer-free network.
-        renderer = options.UseRenderer ? new FaceRenderer(options.EmbeddingSize, options.RendererResolution, options.RendererWarpIterations, options.RendererFieldOfView, options.RendererDepthPrior) : null;
+        renderer = settings.Renderer is { } r ? new FaceRenderer(b.EmbeddingSize, r.Resolution, r.WarpIterations, r.FieldOfView, r.DepthPrior) : null;
         RegisterComponents();
         foreach (var parameter in parameters())
             parameter.DetachFromDisposeScope();

@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Settings;
 namespace Microsoft.ML.LH2Face.Training;
 
 /// <summary>Learning rate at each step: linear warm-up, then cosine decay or step decay at milestone epochs.</summary>
@@ -11,15 +12,15 @@ internal sealed class LearningRateSchedule
     private readonly int[] milestones;
     private readonly double gamma;
 
-    public LearningRateSchedule(LH2FaceTrainer.Options options, long stepsPerEpoch)
+    public LearningRateSchedule(ScheduleSettings schedule, long stepsPerEpoch)
     {
-        peak = options.LearningRate;
+        peak = schedule.LearningRate;
         this.stepsPerEpoch = stepsPerEpoch;
-        totalSteps = stepsPerEpoch * options.Epochs;
-        warmupSteps = (long)Math.Round(options.WarmupEpochs * stepsPerEpoch);
-        kind = options.Schedule;
-        milestones = options.StepMilestones;
-        gamma = options.StepGamma;
+        totalSteps = stepsPerEpoch * schedule.Epochs;
+        warmupSteps = (long)Math.Round(schedule.WarmupEpochs * stepsPerEpoch);
+        kind = schedule.Kind;
+        milestones = schedule.StepMilestones ?? [];
+        gamma = schedule.StepGamma;
     }
 
     /// <summary>Rate for zero-based step <paramref name="step"/>.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.ML.LH2Face.Settings;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,16 +18,16 @@ internal sealed class OptimizerSet : IDisposable
     /// <summary>Learning-rate factor of each parameter group of <see cref="Main"/>.</summary>
     private readonly double[] groupFactors;
 
-    public OptimizerSet(LH2FaceTrainer.Options options, FaceNetwork network)
+    public OptimizerSet(ScheduleSettings schedule, ProxySettings proxies, RendererTrainingSettings? renderer, FaceNetwork network)
     {
-        clipNorm = options.GradientClipNorm;
-        peakRate = options.LearningRate;
-        rendererPeakRate = options.RendererLearningRate;
-        (Main, groupFactors) = CreateMain(options, network);
+        clipNorm = schedule.GradientClipNorm;
+        peakRate = schedule.LearningRate;
+        rendererPeakRate = renderer?.LearningRate ?? 0;
+        (Main, groupFactors) = CreateMain(schedule, proxies.LearningRateMultiplier, network);
         // Unsup3d trains its renderer with Adam: the L1 and image terms give gradients of a very different scale from the
         // recognition loss, which SGD at the recognition rate does not move. No weight decay, as in Unsup3d.
         var rendererParameters = RendererParameters(network);
-        Renderer = rendererParameters.Count == 0 ? null : optim.Adam(rendererParameters, options.RendererLearningRate);
+        Renderer = rendererParameters.Count == 0 || renderer is null ? null : optim.Adam(rendererParameters, renderer.LearningRate);
     }
 
     /// <summary>The recognition optimiser (backbone and head).</summary>
@@ -100,14 +101,14 @@ internal sealed class OptimizerSet : IDisposable
         Renderer?.Dispose();
     }
 
-    private static (OptimizerHelper Optimizer, double[] GroupFactors) CreateMain(LH2FaceTrainer.Options options, FaceNetwork network)
+    private static (OptimizerHelper Optimizer, double[] GroupFactors) CreateMain(ScheduleSettings options, float proxyLearningRateMultiplier, FaceNetwork network)
     {
         var proxies = network.Head.Proxies;
         var trainable = MainParameters(network);
-        bool separate = options.ProxyLearningRateMultiplier != 1f;
+        bool separate = proxyLearningRateMultiplier != 1f;
         var rest = separate ? trainable.Where(p => !ReferenceEquals(p, proxies) && p.Handle != proxies.Handle).ToList() : trainable;
-        double lr = options.LearningRate, proxyLr = options.LearningRate * (double)options.ProxyLearningRateMultiplier;
-        var factors = separate ? new[] { 1.0, (double)options.ProxyLearningRateMultiplier } : new[] { 1.0 };
+        double lr = options.LearningRate, proxyLr = options.LearningRate * (double)proxyLearningRateMultiplier;
+        var factors = separate ? new[] { 1.0, (double)proxyLearningRateMultiplier } : new[] { 1.0 };
         OptimizerHelper optimizer = options.Optimizer switch
         {
             LH2FaceOptimizer.Sgd when separate => optim.SGD(new[]

@@ -3,6 +3,7 @@ using Microsoft.ML.LH2Face.Losses;
 using Microsoft.ML.LH2Face.Native;
 using Microsoft.ML.LH2Face.Numerics;
 using Microsoft.ML.LH2Face.Rendering;
+using Microsoft.ML.LH2Face.Settings;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,7 +25,7 @@ internal sealed class TrainingSession
     /// <summary>Validation uses at most this many images (all pairs among them: about 2 million).</summary>
     private const int MaxValidationImages = 2000;
 
-    private readonly LH2FaceTrainer.Options options;
+    private readonly TrainerSettings settings;
     private readonly FaceImageSet train;
     private readonly FaceImageSet? validation;
     private readonly Action<string> log;
@@ -32,9 +33,9 @@ internal sealed class TrainingSession
     /// <summary>A few images of the first training batch, kept to check the finished model's outputs are finite.</summary>
     private Tensor? probe;
 
-    public TrainingSession(LH2FaceTrainer.Options options, FaceImageSet train, FaceImageSet? validation, Action<string> log)
+    public TrainingSession(TrainerSettings settings, FaceImageSet train, FaceImageSet? validation, Action<string> log)
     {
-        this.options = options;
+        this.settings = settings;
         this.train = train;
         this.validation = validation;
         this.log = log;
@@ -60,24 +61,24 @@ internal sealed class TrainingSession
     public TrainingResult Run()
     {
         var device = LoadTorch();
-        int batchSize = Math.Min(options.BatchSize, train.Count);
+        int batchSize = Math.Min(settings.Schedule.BatchSize, train.Count);
         if (batchSize < 2)
             throw new InvalidOperationException($"The training data has {train.Count} image(s): batch norm needs at least 2 per batch.");
         long stepsPerEpoch = BatchLoader.StepsPerEpochFor(train.Count, batchSize);
-        long totalSteps = stepsPerEpoch * options.Epochs;
-        long lastStep = options.MaxSteps > 0 ? Math.Min(totalSteps, options.MaxSteps) : totalSteps;
-        var checkpoints = new CheckpointWriter(options, train.ClassCount, Fingerprint(batchSize));
+        long totalSteps = stepsPerEpoch * settings.Schedule.Epochs;
+        long lastStep = settings.Schedule.MaxSteps > 0 ? Math.Min(totalSteps, settings.Schedule.MaxSteps) : totalSteps;
+        var checkpoints = new CheckpointWriter(settings.Run, settings.Network, train.ClassCount, Fingerprint(batchSize));
 
-        random.manual_seed(options.Seed);
-        var network = new FaceNetwork(options, train.ClassCount);
+        random.manual_seed(settings.Run.Seed);
+        var network = new FaceNetwork(settings.Network, train.ClassCount);
         bool succeeded = false;
         try
         {
             network.to(device);
             CheckConvolutions(network, device);
-            using var optimizers = new OptimizerSet(options, network);
-            var faceLoss = new FaceLoss(options);
-            var schedule = new LearningRateSchedule(options, stepsPerEpoch);
+            using var optimizers = new OptimizerSet(settings.Schedule, settings.Loss.Proxies, settings.Renderer, network);
+            var faceLoss = new FaceLoss(settings.Loss);
+            var schedule = new LearningRateSchedule(settings.Schedule, stepsPerEpoch);
             using var tracker = StartOrResume(checkpoints, network, optimizers, totalSteps, out long step);
             LogSettings(device, batchSize, stepsPerEpoch);
 
@@ -85,11 +86,11 @@ internal sealed class TrainingSession
             var clock = Stopwatch.StartNew();
             int brokenPausesBefore = CollectorPause.BrokenRegions;
             network.train();
-            using (var loader = new BatchLoader(train, batchSize, options.Seed, options.RandomHorizontalFlip, step, lastStep, options.CancellationToken))
+            using (var loader = new BatchLoader(train, batchSize, settings.Run.Seed, settings.Run.RandomHorizontalFlip, step, lastStep, settings.Run.CancellationToken))
             {
                 while (step < lastStep && !stoppedEarly)
                 {
-                    options.CancellationToken.ThrowIfCancellationRequested();
+                    settings.Run.CancellationToken.ThrowIfCancellationRequested();
                     var batch = loader.Next();
                     double lr = schedule.At(step);
                     optimizers.SetLearningRate(lr);
@@ -108,14 +109,14 @@ internal sealed class TrainingSession
                     {
                         accuracy = validation is null ? null : Validate(network, validation, device);
                         log(tracker.EndEpoch((int)(step / stepsPerEpoch) - 1, accuracy, network));
-                        stoppedEarly = tracker.EarlyStopDue(options.EarlyStoppingPatience);
+                        stoppedEarly = tracker.EarlyStopDue(settings.Run.EarlyStoppingPatience);
                     }
                     if (checkpoints.IsDue(step, lastStep, stoppedEarly))
                     {
                         RequireFiniteWeights(network, step, schedule.At(step - 1));
                         checkpoints.Write(step, tracker, network, optimizers);
                     }
-                    options.Progress?.Report(new LH2FaceProgress(
+                    settings.Run.Progress?.Report(new LH2FaceProgress(
                         batch.Epoch, step, totalSteps, result.Loss, result.Terms, lr, batchSize / stepClock.Elapsed.TotalSeconds, result.MeanKappa, result.StdKappa, accuracy, result.MeanMargin));
                     if (stoppedEarly)
                         log($"Early stopping after epoch {batch.Epoch + 1}: no improvement for {tracker.EpochsWithoutImprovement} epochs.");
@@ -152,7 +153,7 @@ internal sealed class TrainingSession
         var native = TorchSharpNative.EnsureLoadable(log);
         try
         {
-            return ResolveDevice(options.Device); // the first torch call: TorchSharp loads its native library here
+            return ResolveDevice(settings.Run.Device); // the first torch call: TorchSharp loads its native library here
         }
         catch (Exception e) when (native.Action == TorchSharpNativeAction.Failed && e is TypeInitializationException or DllNotFoundException or NotSupportedException)
         {
@@ -164,7 +165,7 @@ internal sealed class TrainingSession
     private void CheckConvolutions(FaceNetwork network, Device device)
     {
         var checkClock = Stopwatch.StartNew();
-        network.RecordConvolutionSizes(options.InputSize, device);
+        network.RecordConvolutionSizes(settings.Backbone.InputSize, device);
         var convolutionChecks = network.CheckConvolutions(device);
         log(ConvolutionSelfCheck.Describe(convolutionChecks, checkClock.Elapsed));
     }
@@ -172,7 +173,7 @@ internal sealed class TrainingSession
     /// <summary>A tracker for a new run, or one continuing Options.ResumeFrom (weights and optimisers loaded); <paramref name="step"/> is where training goes on.</summary>
     private EpochTracker StartOrResume(CheckpointWriter checkpoints, FaceNetwork network, OptimizerSet optimizers, long totalSteps, out long step)
     {
-        if (options.ResumeFrom is null)
+        if (settings.Run.ResumeFrom is null)
         {
             step = 0;
             return new EpochTracker(checkpoints.Start, best: null);
@@ -185,12 +186,12 @@ internal sealed class TrainingSession
 
     private void LogSettings(Device device, int batchSize, long stepsPerEpoch)
     {
-        log($"LH2Face training: {train.Count} images, {train.ClassCount} identities, device {device.type}, backbone {options.Backbone} at {options.InputSize}px, " +
-            $"embedding {options.EmbeddingSize}, head {options.Head}, optimiser {options.Optimizer} lr {options.LearningRate}, batch {batchSize}, " +
-            $"{options.Epochs} epochs x {stepsPerEpoch} steps, seed {options.Seed}.");
-        log($"Loss: {LossConfiguration.ToJson(options, train.ClassCount)}");
-        if (options.UseRenderer)
-            log(RendererTraining.Describe(options));
+        log($"LH2Face training: {train.Count} images, {train.ClassCount} identities, device {device.type}, backbone {settings.Backbone.Kind} at {settings.Backbone.InputSize}px, " +
+            $"embedding {settings.Backbone.EmbeddingSize}, head {settings.Loss.Head.Kind}, optimiser {settings.Schedule.Optimizer} lr {settings.Schedule.LearningRate}, batch {batchSize}, " +
+            $"{settings.Schedule.Epochs} epochs x {stepsPerEpoch} steps, seed {settings.Run.Seed}.");
+        log($"Loss: {LossConfiguration.ToJson(settings.Loss, train.ClassCount)}");
+        if (settings.Renderer is { } renderer)
+            log(RendererTraining.Describe(renderer));
     }
 
     /// <summary>What to do about a diverged run, the same for every way divergence shows.</summary>
@@ -237,17 +238,18 @@ internal sealed class TrainingSession
     {
         using var scope = NewDisposeScope();
         // Reseeding per step makes dropout and class sampling depend on the step alone, so a resumed run matches.
-        random.manual_seed(unchecked(options.Seed * 1_000_003L + batch.Step));
-        int side = options.InputSize;
+        random.manual_seed(unchecked(settings.Run.Seed * 1_000_003L + batch.Step));
+        int side = settings.Backbone.InputSize;
         var pixels = tensor(batch.Pixels, new long[] { batchSize, 3, side, side }).to(device);
         loader.Release(batch); // tensor() copied the pixels
         probe ??= pixels.narrow(0, 0, Math.Min(8, batchSize)).clone().DetachFromDisposeScope();
         var labels = tensor(batch.Labels).to(device);
         // With the kappa-ranking term, degraded copies of the first images ride in the same forward pass (one set of
         // batch-norm statistics for both, so their norms compare); the recognition losses see the clean batch only.
-        int copies = KappaRanking.Copies(options, batchSize);
+        var ranking = settings.Loss.KappaRanking;
+        int copies = ranking.Copies(batchSize);
         var batchAndCopies = copies == 0 ? pixels : cat(new[] { pixels, KappaRanking.Degrade(pixels.narrow(0, 0, copies)) }, 0);
-        var features = copies > 0 && !options.KappaRankingTrainsBackbone ? network.FeaturesDetachingCopies(batchAndCopies, copies) : network.Features(batchAndCopies);
+        var features = copies > 0 && !ranking.TrainsBackbone ? network.FeaturesDetachingCopies(batchAndCopies, copies) : network.Features(batchAndCopies);
         var z = copies == 0 ? features : features.narrow(0, 0, batchSize);
         var (embedding, norm) = FaceNetwork.Split(z);
         var output = faceLoss.Compute(network.Head, embedding, norm, labels);
@@ -255,24 +257,24 @@ internal sealed class TrainingSession
         foreach (var (name, value) in output.Terms)
             terms[name] = value.item<float>();
         var loss = output.Total;
-        if (copies > 0 && options.KappaRankingWeight > 0)
+        if (copies > 0 && ranking.Weight > 0)
         {
             var copyNorms = features.narrow(0, batchSize, copies).norm(1, keepdim: true);
             var sourceNorms = norm.narrow(0, 0, copies);
-            var ranking = options.KappaRankingWeight * KappaRanking.Loss(options.KappaRankingTrainsBackbone ? sourceNorms : sourceNorms.detach(), copyNorms, options.KappaRankingMargin);
-            terms[KappaRanking.Term] = ranking.item<float>();
-            loss = loss + ranking;
+            var rankingLoss = ranking.Weight * KappaRanking.Loss(ranking.TrainsBackbone ? sourceNorms : sourceNorms.detach(), copyNorms, ranking.Margin);
+            terms[KappaRanking.Term] = rankingLoss.item<float>();
+            loss = loss + rankingLoss;
         }
-        if (copies > 0 && options.DegradedConsistencyWeight > 0)
+        if (copies > 0 && ranking.ConsistencyWeight > 0)
         {
-            var consistency = options.DegradedConsistencyWeight * KappaRanking.Consistency(z.narrow(0, 0, copies), features.narrow(0, batchSize, copies));
+            var consistency = ranking.ConsistencyWeight * KappaRanking.Consistency(z.narrow(0, 0, copies), features.narrow(0, batchSize, copies));
             terms[KappaRanking.ConsistencyTerm] = consistency.item<float>();
             loss = loss + consistency;
         }
         float? meanMargin = output.MeanMargin?.item<float>();
         if (network.Renderer is not null)
         {
-            foreach (var (name, value, weight) in RendererTraining.Losses(network, pixels, z, labels, options))
+            foreach (var (name, value, weight) in RendererTraining.Losses(network, pixels, z, labels, settings.Renderer!, side))
             {
                 // Weighted, as the loss terms above: the reported terms sum to the loss.
                 var weighted = weight * value;
@@ -301,6 +303,9 @@ internal sealed class TrainingSession
     }
 
     private string Fingerprint(int batchSize)
-        => $"images={train.Count};classes={train.ClassCount};backbone={options.Backbone}{(options.EmbeddingNorm == LH2FaceEmbeddingNorm.FrozenScale ? "" : $"({options.EmbeddingNorm})")};input={options.InputSize};embedding={options.EmbeddingSize};" +
-           $"head={options.Head};loss={LossConfiguration.ToJson(options)};optimizer={options.Optimizer};batch={batchSize};epochs={options.Epochs};seed={options.Seed}" + RendererTraining.Fingerprint(options);
+    {
+        var b = settings.Backbone;
+        return $"images={train.Count};classes={train.ClassCount};backbone={b.Kind}{(b.EmbeddingNorm == LH2FaceEmbeddingNorm.FrozenScale ? "" : $"({b.EmbeddingNorm})")};input={b.InputSize};embedding={b.EmbeddingSize};" +
+           $"head={settings.Loss.Head.Kind};loss={LossConfiguration.ToJson(settings.Loss)};optimizer={settings.Schedule.Optimizer};batch={batchSize};epochs={settings.Schedule.Epochs};seed={settings.Run.Seed}" + RendererTraining.Fingerprint(settings.Renderer);
+    }
 }

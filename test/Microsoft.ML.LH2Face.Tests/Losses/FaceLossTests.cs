@@ -55,13 +55,13 @@ public sealed class FaceLossTests
     public void Compute_Gradients_MatchFiniteDifferences(LH2FaceHead head, LH2FaceMarginFunction margin, LH2FaceNormControl norm)
     {
         var options = Options(head, o => { o.MarginFunction = margin; o.NormControl = norm; o.Scale = 8; });
-        using var module = HeadFactory.Create(options, 5);
+        using var module = HeadFactory.Create(options.Settings().Loss.Head, 5);
         module.to(ScalarType.Float64);
         module.eval(); // running statistics stay put between evaluations
-        var loss = new FaceLoss(options);
+        var loss = new FaceLoss(options.Settings().Loss);
         // VmfNll detaches the cosine (it calibrates kappa only), so the proxies' gradient is that of the loss without it.
         var withoutNll = norm == LH2FaceNormControl.VmfNll ? Options(head, o => { o.MarginFunction = margin; o.NormControl = norm; o.Scale = 8; o.VmfNllWeight = 0; }) : null;
-        using var proxyModule = withoutNll is null ? null : HeadFactory.Create(withoutNll, 5);
+        using var proxyModule = withoutNll is null ? null : HeadFactory.Create(withoutNll.Settings().Loss.Head, 5);
         using var scope = NewDisposeScope();
         random.manual_seed(11);
         var z = (randn(4, 3, ScalarType.Float64) * 20).requires_grad_(true);
@@ -116,7 +116,7 @@ public sealed class FaceLossTests
             proxyModule.eval();
             using (no_grad())
                 proxyModule.Proxies.copy_(module.Proxies);
-            loss = new FaceLoss(withoutNll!);
+            loss = new FaceLoss(withoutNll!.Settings().Loss);
         }
         using (no_grad())
         {
@@ -141,13 +141,13 @@ public sealed class FaceLossTests
     public void Compute_TermsSumToTotal_AndFollowTheWeights()
     {
         var options = Options(LH2FaceHead.LH2Face, o => { o.ProxyNegativeSampleWeight = 0.5f; o.ProxyProxyWeight = 0; });
-        using var head = HeadFactory.Create(options, 6);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 6);
         head.eval();
         using var scope = NewDisposeScope();
         random.manual_seed(2);
         var (x, n) = FaceNetwork.Split(randn(8, 3) * 20);
         var labels = tensor(new long[] { 0, 1, 1, 2, 3, 3, 5, 0 });
-        var output = new FaceLoss(options).Compute(head, x, n, labels);
+        var output = new FaceLoss(options.Settings().Loss).Compute(head, x, n, labels);
         CollectionAssert.AreEqual(new[] { "cross_entropy", "norm_regulariser", "proxy_pps", "proxy_pns" }, output.Terms.Select(t => t.Name).ToArray());
         Assert.AreEqual(output.Terms.Sum(t => t.Value.item<float>()), output.Total.item<float>(), 1e-4);
         var cos = MarginHead.Cosines(x, nn.functional.normalize(head.Proxies, p: 2, dim: 1));
@@ -183,13 +183,13 @@ public sealed class FaceLossTests
     public void Compute_WithSampling_EqualsTheLossOverTheSampledProxiesOnly()
     {
         var options = Options(LH2FaceHead.ArcFace, o => { o.SampleRate = 0.5f; o.ProxyProxyWeight = 0; });
-        using var head = HeadFactory.Create(options, 10);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 10);
         using var scope = NewDisposeScope();
         random.manual_seed(8);
         var (x, n) = FaceNetwork.Split(randn(4, 3));
         var labels = tensor(new long[] { 1, 7, 7, 3 });
         random.manual_seed(99);
-        var sampled = new FaceLoss(options).Compute(head, x, n, labels);
+        var sampled = new FaceLoss(options.Settings().Loss).Compute(head, x, n, labels);
         random.manual_seed(99);
         var (rows, mapped) = PartialFcSampler.Sample(labels, 10, 0.5);
         var w = nn.functional.normalize(head.Proxies.index_select(0, rows!), p: 2, dim: 1);
@@ -207,13 +207,13 @@ public sealed class FaceLossTests
     public void Compute_WithProxySampleRate_ProxyTermsUseTheSubSampleAndTheHeadAllClasses()
     {
         var options = Options(LH2FaceHead.CosFace, o => { o.ProxySampleRate = 0.3f; o.ProxyPositiveSampleWeight = 0; });
-        using var head = HeadFactory.Create(options, 20);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 20);
         using var scope = NewDisposeScope();
         random.manual_seed(6);
         var (x, n) = FaceNetwork.Split(randn(5, 3));
         var labels = tensor(new long[] { 2, 9, 9, 15, 0 });
         random.manual_seed(42);
-        var output = new FaceLoss(options).Compute(head, x, n, labels);
+        var output = new FaceLoss(options.Settings().Loss).Compute(head, x, n, labels);
         random.manual_seed(42);
         var (rows, mapped) = PartialFcSampler.Sample(labels, 20, 0.3f);
         Assert.AreEqual(6, rows!.shape[0], "ceil(0.3 x 20), also when 0.3 comes as a float");
@@ -241,15 +241,15 @@ public sealed class FaceLossTests
         random.manual_seed(6);
         var (x, n) = FaceNetwork.Split(randn(5, 3));
         var labels = tensor(new long[] { 2, 9, 9, 11, 0 });
-        var loss = new FaceLoss(options);
-        using (var small = HeadFactory.Create(options, 12))
+        var loss = new FaceLoss(options.Settings().Loss);
+        using (var small = HeadFactory.Create(options.Settings().Loss.Head, 12))
         {
             var cos = MarginHead.Cosines(x, small.Proxies, MarginHead.InverseNorms(small.Proxies));
             var output = loss.Compute(small, x, n, labels);
             Assert.AreEqual(ProxyLosses.NegativeSample(cos, labels, 32, 0.1).item<float>(), output.Terms[1].Value.item<float>(), 1e-6, "12 classes: every proxy");
             Assert.AreEqual(ProxyLosses.ProxyProxy(small.Proxies, MarginHead.InverseNorms(small.Proxies), labels, 32, 0.1).item<float>(), output.Terms[2].Value.item<float>(), 1e-6);
         }
-        using var large = HeadFactory.Create(options, 50);
+        using var large = HeadFactory.Create(options.Settings().Loss.Head, 50);
         random.manual_seed(3);
         var sampled = loss.Compute(large, x, n, labels);
         random.manual_seed(3);
@@ -272,7 +272,7 @@ public sealed class FaceLossTests
         const int classes = 3000, dim = 512, maxRows = 600, draws = 300;
         const double alpha = 32, delta = 0.1;
         var options = Options(LH2FaceHead.CosFace, o => { o.EmbeddingSize = dim; o.ProxyPositiveSampleWeight = 0; o.ProxySampleMaxClasses = 2000; o.ProxySampleSize = maxRows; o.BatchSize = 16; });
-        using var head = HeadFactory.Create(options, classes);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, classes);
         head.to(ScalarType.Float64);
         using var scope = NewDisposeScope();
         random.manual_seed(21);
@@ -286,7 +286,7 @@ public sealed class FaceLossTests
         double fullPns = ProxyLosses.NegativeSample(cos, labels, alpha, delta).item<double>();
         double fullPp = ProxyLosses.ProxyProxy(proxies, inverse, labels, alpha, delta).item<double>();
 
-        var loss = new FaceLoss(options);
+        var loss = new FaceLoss(options.Settings().Loss);
         var pns = new double[draws];
         var pp = new double[draws];
         using (no_grad())
@@ -335,7 +335,7 @@ public sealed class FaceLossTests
         try
         {
             float mean, std;
-            using (var network = new FaceNetwork(options, 5))
+            using (var network = new FaceNetwork(options.Settings().Network, 5))
             {
                 var head = (VmfUamHead)network.Head;
                 head.train();
@@ -349,7 +349,7 @@ public sealed class FaceLossTests
                 CollectionAssert.IsSubsetOf(new[] { "head.mean_norm", "head.std_norm" }, network.state_dict().Keys.ToArray());
                 network.save(file);
             }
-            using var restored = new FaceNetwork(options, 5);
+            using var restored = new FaceNetwork(options.Settings().Network, 5);
             restored.load(file);
             Assert.AreEqual(mean, ((VmfUamHead)restored.Head).MeanNorm);
             Assert.AreEqual(std, ((VmfUamHead)restored.Head).StdNorm);

@@ -48,21 +48,21 @@ public sealed class HeadTests
     [TestMethod]
     public void ArcFace_HandExample_MatchesScaledCosThetaPlusMargin()
     {
-        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.ArcFace), 4);
+        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.ArcFace).Settings().Loss.Head, 4);
         AssertLogits((i, j) => 64 * (j == Labels[i] ? Math.Cos(Math.Acos(Cos(i, j)) + 0.5) : Cos(i, j)), Logits(head), 2e-3);
     }
 
     [TestMethod]
     public void CosFace_HandExample_MatchesScaledCosMinusMargin()
     {
-        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.CosFace), 4);
+        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.CosFace).Settings().Loss.Head, 4);
         AssertLogits((i, j) => 64 * (Cos(i, j) - (j == Labels[i] ? 0.35 : 0)), Logits(head));
     }
 
     [TestMethod]
     public void LH2FaceLiteral_HandExample_UsesClampedKappaAndMarginOf035MeanNorm()
     {
-        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.LH2Face), 4);
+        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.LH2Face).Settings().Loss.Head, 4);
         double[] kappa = { 15, 25, 10 }; // 5 is clamped to KappaMin = 10
         AssertLogits((i, j) => kappa[i] * Cos(i, j) - (j == Labels[i] ? 0.35 * 20 : 0), Logits(head));
     }
@@ -70,7 +70,7 @@ public sealed class HeadTests
     [TestMethod]
     public void LH2FaceLiteral_Training_UpdatesTheMeanNormBeforeUsingIt()
     {
-        using var head = (VmfUamHead)HeadFactory.Create(HeadOptions(LH2FaceHead.LH2Face), 4);
+        using var head = (VmfUamHead)HeadFactory.Create(HeadOptions(LH2FaceHead.LH2Face).Settings().Loss.Head, 4);
         double mu = 0.99 * 20 + 0.01 * (15 + 25 + 5) / 3.0;
         double[] kappa = { 15, 25, 10 };
         AssertLogits((i, j) => kappa[i] * Cos(i, j) - (j == Labels[i] ? 0.35 * mu : 0), Logits(head, training: true));
@@ -83,7 +83,7 @@ public sealed class HeadTests
     {
         var options = HeadOptions(LH2FaceHead.LH2Face);
         options.MarginFunction = LH2FaceMarginFunction.QualityScaled;
-        using var head = HeadFactory.Create(options, 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
         double[] kappa = { 15, 25, 10 };
         AssertLogits((i, j) => kappa[i] * Cos(i, j) - (j == Labels[i] ? kappa[i] * 0.35 * Math.Clamp(Norms[i] / 20.0, 0, 2) : 0), Logits(head));
     }
@@ -93,12 +93,12 @@ public sealed class HeadTests
     {
         var options = HeadOptions(LH2FaceHead.LH2Face);
         options.KappaScale = LH2FaceKappaScale.Relative;
-        using var head = HeadFactory.Create(options, 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
         // mu_kappa starts at 20 (eval mode: no update): kappa' = 64 * (15, 25, 5) / 20 = 48, 80, 16, all inside [10, 110].
         double[] kappa = { 48, 80, 16 };
         AssertLogits((i, j) => kappa[i] * Cos(i, j) - (j == Labels[i] ? 0.35 * 64 : 0), Logits(head), 2e-4);
         options.KappaMax = 60;
-        using var clamped = HeadFactory.Create(options, 4);
+        using var clamped = HeadFactory.Create(options.Settings().Loss.Head, 4);
         AssertLogits((i, j) => Math.Min(kappa[i], 60) * Cos(i, j) - (j == Labels[i] ? 0.35 * 64 : 0), Logits(clamped), 2e-4);
     }
 
@@ -107,7 +107,7 @@ public sealed class HeadTests
     {
         var options = HeadOptions(LH2FaceHead.LH2Face);
         options.KappaScale = LH2FaceKappaScale.Fixed;
-        using var head = HeadFactory.Create(options, 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
         AssertLogits((i, j) => 64 * (Cos(i, j) - (j == Labels[i] ? 0.35 : 0)), Logits(head), 2e-4);
     }
 
@@ -116,7 +116,7 @@ public sealed class HeadTests
     {
         var options = HeadOptions(LH2FaceHead.LH2Face);
         options.KappaScale = LH2FaceKappaScale.SqrtDimension;
-        using var head = HeadFactory.Create(options, 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
         // d = 2: every sample's logit scale is sqrt(2), whatever its norm; the literal margin is then 0.35 sqrt(2).
         AssertLogits((i, j) => Math.Sqrt(2) * (Cos(i, j) - (j == Labels[i] ? 0.35 : 0)), Logits(head), 2e-5);
     }
@@ -128,7 +128,7 @@ public sealed class HeadTests
         options.EmbeddingSize = 2;
         Assert.AreEqual(LH2FaceKappaScale.SqrtDimension, options.KappaScale);
         Assert.AreEqual(LH2FaceMarginFunction.Angular, options.MarginFunction);
-        using var head = HeadFactory.Create(options, 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
         // target sqrt(2) cos(theta + 0.5), others sqrt(2) cos(theta): ArcFace's form at the scale sqrt(d).
         AssertLogits((i, j) => Math.Sqrt(2) * (j == Labels[i] ? Math.Cos(Math.Acos(Cos(i, j)) + 0.5) : Cos(i, j)), Logits(head), 2e-4);
         // METHOD.md's literal reading keeps kappa = ||z|| as the scale.
@@ -141,7 +141,7 @@ public sealed class HeadTests
         var options = HeadOptions(LH2FaceHead.LH2Face);
         options.MarginFunction = LH2FaceMarginFunction.QualityAngular;
         options.MarginCoefficient = 0.5f;
-        using var head = HeadFactory.Create(options, 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
         double[] kappa = { 15, 25, 10 };
         // m_i = 0.5 * clamp(norm / 20, 0, 2): 0.375, 0.625, 0.125 rad; all theta + m stay below pi here.
         double Target(int i) => kappa[i] * Math.Cos(Math.Acos(Cos(i, (int)Labels[i])) + 0.5 * Math.Clamp(Norms[i] / 20.0, 0, 2));
@@ -155,8 +155,8 @@ public sealed class HeadTests
         options.KappaScale = LH2FaceKappaScale.Fixed;
         options.MarginFunction = LH2FaceMarginFunction.Angular;
         options.MarginCoefficient = 0.5f;
-        using var head = HeadFactory.Create(options, 4);
-        using var arcFace = HeadFactory.Create(HeadOptions(LH2FaceHead.ArcFace), 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
+        using var arcFace = HeadFactory.Create(HeadOptions(LH2FaceHead.ArcFace).Settings().Loss.Head, 4);
         var expected = Logits(arcFace);
         AssertLogits((i, j) => expected[i, j], Logits(head), 1e-4);
     }
@@ -169,7 +169,7 @@ public sealed class HeadTests
         options.MarginFunction = LH2FaceMarginFunction.Angular;
         options.MarginCoefficient = 1.0f;
         options.HardNegativeEmphasis = true;
-        using var head = HeadFactory.Create(options, 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
         // With a 1 rad margin: sample 0 (30 degrees from its class) has target cos(87.3 degrees) = 0.047, below the class at
         // 90 degrees (cos 60 = 0.5); sample 2 has cos(77.3 degrees) = 0.220, below the class at 270 degrees (cos 70 = 0.342).
         // t starts at 0 (eval mode: no update), so those two negatives become cos * (0 + cos); every other logit is unchanged.
@@ -188,7 +188,7 @@ public sealed class HeadTests
     [TestMethod]
     public void LH2FaceRegulariser_HandExample_IsMagFaceG()
     {
-        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.LH2Face), 4);
+        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.LH2Face).Settings().Loss.Head, 4);
         using var scope = NewDisposeScope();
         var term = head.ExtraLosses(tensor(Norms, new long[] { 3, 1 }), zeros(3, 1)).Single();
         double[] a = { 15, 25, 10 };
@@ -202,7 +202,7 @@ public sealed class HeadTests
     [TestMethod]
     public void Softmax_HandExample_IsRawFeatureTimesRawProxy()
     {
-        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.Softmax), 4);
+        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.Softmax).Settings().Loss.Head, 4);
         // Proxies have length 3 and z = norm * x: logit = 3 * norm * cos, no margin.
         AssertLogits((i, j) => 3 * Norms[i] * Cos(i, j), Logits(head));
     }
@@ -210,7 +210,7 @@ public sealed class HeadTests
     [TestMethod]
     public void AdaFace_HandExample_MatchesPublishedFormulaWithInitialStatistics()
     {
-        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.AdaFace), 4);
+        using var head = HeadFactory.Create(HeadOptions(LH2FaceHead.AdaFace).Settings().Loss.Head, 4);
         // Eval mode: batch_mean = 20, batch_std = 100; z = clip(h (||z|| - mean) / (std + 1e-3), -1, 1).
         AssertLogits((i, j) =>
         {
@@ -225,7 +225,7 @@ public sealed class HeadTests
     [TestMethod]
     public void AdaFace_Training_UpdatesBatchStatisticsWithTAlphaBeforeUsingThem()
     {
-        using var head = (AdaFaceHead)HeadFactory.Create(HeadOptions(LH2FaceHead.AdaFace), 4);
+        using var head = (AdaFaceHead)HeadFactory.Create(HeadOptions(LH2FaceHead.AdaFace).Settings().Loss.Head, 4);
         double mean = 0.99 * 20 + 0.01 * 15, std = 0.99 * 100 + 0.01 * 10; // norms 15, 25, 5: mean 15, unbiased std 10
         AssertLogits((i, j) =>
         {
@@ -243,7 +243,7 @@ public sealed class HeadTests
     [TestMethod]
     public void MagFace_HandExample_MatchesPublishedFormulaAndRegulariser()
     {
-        using var head = (MagFaceHead)HeadFactory.Create(HeadOptions(LH2FaceHead.MagFace), 4);
+        using var head = (MagFaceHead)HeadFactory.Create(HeadOptions(LH2FaceHead.MagFace).Settings().Loss.Head, 4);
         double[] a = { 15, 25, 10 }; // clamp(||z||, l_a = 10, u_a = 110)
         double Margin(int i) => (0.8 - 0.45) / (110 - 10) * (a[i] - 10) + 0.45;
         AssertLogits((i, j) => 64 * (j == Labels[i] ? Math.Cos(Theta(i, j) + Margin(i)) : Cos(i, j)), Logits(head), 2e-3);
@@ -258,7 +258,7 @@ public sealed class HeadTests
     {
         var options = HeadOptions(LH2FaceHead.LH2Face);
         options.MarginFunction = LH2FaceMarginFunction.AdaFace;
-        using var head = HeadFactory.Create(options, 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
         double[] kappa = { 15, 25, 10 };
         AssertLogits((i, j) =>
         {
@@ -274,7 +274,7 @@ public sealed class HeadTests
     {
         var options = HeadOptions(LH2FaceHead.LH2Face);
         options.NormControl = LH2FaceNormControl.Detach;
-        using var head = HeadFactory.Create(options, 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
         double[] kappa = { 15, 25, 10 };
         AssertLogits((i, j) => kappa[i] * Cos(i, j) - (j == Labels[i] ? 0.35 * 20 : 0), Logits(head));
         using var scope = NewDisposeScope();
@@ -291,7 +291,7 @@ public sealed class HeadTests
         var options = HeadOptions(LH2FaceHead.LH2Face);
         options.NormControl = LH2FaceNormControl.VmfNll;
         options.VmfNllWeight = 0.5f;
-        using var head = HeadFactory.Create(options, 4);
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 4);
         using var scope = NewDisposeScope();
         double[] targetCos = { 0.9, 0.3, -0.2 };
         var norms = tensor(Norms.Select(v => (double)v).ToArray(), ScalarType.Float64).reshape(3, 1).requires_grad_(true);

@@ -54,12 +54,12 @@ public sealed class KappaRankingTests
     public void Copies_ShareOfTheBatch_AtLeastTwo_ZeroWhenOff()
     {
         var o = new LH2FaceTrainer.Options { KappaRankingWeight = 1 };
-        Assert.AreEqual(16, KappaRanking.Copies(o, 64));
-        Assert.AreEqual(2, KappaRanking.Copies(o, 4));
+        Assert.AreEqual(16, o.Settings().Loss.KappaRanking.Copies(64));
+        Assert.AreEqual(2, o.Settings().Loss.KappaRanking.Copies(4));
         o.KappaRankingWeight = 0;
-        Assert.AreEqual(0, KappaRanking.Copies(o, 64));
+        Assert.AreEqual(0, o.Settings().Loss.KappaRanking.Copies(64));
         o.DegradedConsistencyWeight = 0.5f;
-        Assert.AreEqual(16, KappaRanking.Copies(o, 64), "the consistency term needs the copies too");
+        Assert.AreEqual(16, o.Settings().Loss.KappaRanking.Copies(64), "the consistency term needs the copies too");
     }
 
     [TestMethod]
@@ -91,7 +91,7 @@ public sealed class KappaRankingTests
         using var scope = NewDisposeScope();
         random.manual_seed(5);
         var options = new LH2FaceTrainer.Options { Backbone = LH2FaceBackbone.Compact, InputSize = 32, EmbeddingSize = 16, DropoutRate = 0 };
-        using var network = new FaceNetwork(options, classCount: 4);
+        using var network = new FaceNetwork(options.Settings().Network, classCount: 4);
         network.train();
         var pixels = rand(new long[] { 6, 3, 32, 32 }) * 255;
         var plain = network.Features(pixels).detach();

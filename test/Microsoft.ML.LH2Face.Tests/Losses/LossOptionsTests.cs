@@ -49,14 +49,14 @@ public sealed class LossOptionsTests
     [TestMethod]
     public void Presets_UsePublishedDefaults()
     {
-        Assert.AreEqual("ArcFace(s=64, m=0.5)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.ArcFace)));
-        Assert.AreEqual("CosFace(s=64, m=0.35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.CosFace)));
-        Assert.AreEqual("AdaFace(s=64, m=0.4, h=0.333, t_alpha=0.01)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.AdaFace)));
-        Assert.AreEqual("MagFace(s=64, l_a=10, u_a=110, l_m=0.45, u_m=0.8, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.MagFace)));
-        Assert.AreEqual("LH2Face(margin=Angular, coefficient=0.5, kappa_scale=SqrtDimension(s=22.627417), kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(new LH2FaceTrainer.Options()));
-        Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral)));
-        CollectionAssert.AreEquivalent(new[] { "cross_entropy", "norm_regulariser", "kappa_ranking" }, LossConfiguration.TermWeights(new LH2FaceTrainer.Options()).Keys.ToArray());
-        Assert.AreEqual(3f, LossConfiguration.TermWeights(new LH2FaceTrainer.Options())["kappa_ranking"]);
+        Assert.AreEqual("ArcFace(s=64, m=0.5)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.ArcFace).Settings().Loss));
+        Assert.AreEqual("CosFace(s=64, m=0.35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.CosFace).Settings().Loss));
+        Assert.AreEqual("AdaFace(s=64, m=0.4, h=0.333, t_alpha=0.01)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.AdaFace).Settings().Loss));
+        Assert.AreEqual("MagFace(s=64, l_a=10, u_a=110, l_m=0.45, u_m=0.8, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.MagFace).Settings().Loss));
+        Assert.AreEqual("LH2Face(margin=Angular, coefficient=0.5, kappa_scale=SqrtDimension(s=22.627417), kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(new LH2FaceTrainer.Options().Settings().Loss));
+        Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral).Settings().Loss));
+        CollectionAssert.AreEquivalent(new[] { "cross_entropy", "norm_regulariser", "kappa_ranking" }, LossConfiguration.TermWeights(new LH2FaceTrainer.Options().Settings().Loss).Keys.ToArray());
+        Assert.AreEqual(3f, LossConfiguration.TermWeights(new LH2FaceTrainer.Options().Settings().Loss)["kappa_ranking"]);
     }
 
     [TestMethod]
@@ -68,7 +68,7 @@ public sealed class LossOptionsTests
         options.SampleRate = 0.25f;
         options.ProxyProxyWeight = 0;
         var summary = new LH2FaceTrainingSummary(1, 1, new[] { 1f }, Array.Empty<double>(), null, null, false, TimeSpan.Zero);
-        var metadata = new LH2FaceModelDescription(options, 4, summary).ToMetadata();
+        var metadata = new LH2FaceModelDescription(options.Settings(), 4, summary).ToMetadata();
         Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=VmfNll, lambda_nll=1, n=256)", metadata[LH2FaceModelMetadata.Head]);
         using var json = JsonDocument.Parse(metadata[LH2FaceModelMetadata.Loss]);
         var terms = json.RootElement.GetProperty("terms").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetSingle());
@@ -88,7 +88,7 @@ public sealed class LossOptionsTests
     [TestMethod]
     public void ToJson_ProxySampling_ExactUpToTheThreshold_SampledAboveOrAtAnExplicitRate()
     {
-        JsonElement Sampling(LH2FaceTrainer.Options o, long? classes) => JsonDocument.Parse(LossConfiguration.ToJson(o, classes)).RootElement.GetProperty("proxy_sampling");
+        JsonElement Sampling(LH2FaceTrainer.Options o, long? classes) => JsonDocument.Parse(LossConfiguration.ToJson(o.Settings().Loss, classes)).RootElement.GetProperty("proxy_sampling");
         // The proxy sample is described when a proxy term is on: the literal METHOD.md preset turns all three on.
         LH2FaceTrainer.Options Literal(Action<LH2FaceTrainer.Options>? change = null)
         {
@@ -97,7 +97,7 @@ public sealed class LossOptionsTests
             return o;
         }
         var defaults = Literal();
-        Assert.IsFalse(JsonDocument.Parse(LossConfiguration.ToJson(new LH2FaceTrainer.Options(), 4096)).RootElement.TryGetProperty("proxy_sampling", out _), "no proxy term on, nothing to describe");
+        Assert.IsFalse(JsonDocument.Parse(LossConfiguration.ToJson(new LH2FaceTrainer.Options().Settings().Loss, 4096)).RootElement.TryGetProperty("proxy_sampling", out _), "no proxy term on, nothing to describe");
         Assert.AreEqual("exact", Sampling(defaults, 4096).GetProperty("estimate").GetString());
         Assert.AreEqual(4096, Sampling(defaults, 4096).GetProperty("rows").GetInt64());
         Assert.AreEqual(1024, Sampling(defaults, 4097).GetProperty("rows").GetInt64(), "above the threshold, ProxySampleSize rows");

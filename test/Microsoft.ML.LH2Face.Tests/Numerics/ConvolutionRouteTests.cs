@@ -98,7 +98,7 @@ public sealed class ConvolutionRouteTests
     public void Audit_EveryConvolution_OffBlockOnesAreTheRendererOutputsAndNotDirect(LH2FaceBackbone backbone)
     {
         var options = new LH2FaceTrainer.Options { Backbone = backbone, InputSize = 32, EmbeddingSize = 16, UseRenderer = true, RendererResolution = 16 };
-        using var network = new FaceNetwork(options, 4);
+        using var network = new FaceNetwork(options.Settings().Network, 4);
         var convolutions = network.named_modules().Where(m => m.module is RoutedConv2d).Select(m => (m.name, Layer: (RoutedConv2d)m.module)).ToList();
         // Every convolution of the network is a RoutedConv2d (a plain Conv2d would escape the check).
         Assert.IsFalse(network.modules().OfType<TorchSharp.Modules.Conv2d>().Any(), "a plain Conv2d would escape the self-check");
@@ -165,10 +165,10 @@ public sealed class ConvolutionRouteTests
     {
         var options = new LH2FaceTrainer.Options { Backbone = LH2FaceBackbone.Compact, InputSize = 32, EmbeddingSize = 16, UseRenderer = true, RendererResolution = 16 };
         random.manual_seed(8);
-        using var network = new FaceNetwork(options, 4);
+        using var network = new FaceNetwork(options.Settings().Network, 4);
         network.eval();
         var summary = new LH2FaceTrainingSummary(1, 1, [1f], [], null, null, false, TimeSpan.Zero);
-        var description = new LH2FaceModelDescription(options, 4, summary);
+        var description = new LH2FaceModelDescription(options.Settings(), 4, summary);
         var padded = OnnxModelExporter.Export(network, description, OnnxModelExporter.StandaloneNames);
         foreach (var layer in network.modules().OfType<RoutedConv2d>())
             layer.Route = ConvolutionRoute.Unfold;

@@ -83,13 +83,13 @@ public sealed class GradientReferenceTests
             AtThreads(threads, () => AssertAgree(dtype =>
             {
                 random.manual_seed(4);
-                var module = HeadFactory.Create(options, Classes);
+                var module = HeadFactory.Create(options.Settings().Loss.Head, Classes);
                 module.to(dtype);
                 module.train();
                 // Norms between 15 and 40: inside every head's clamps, so the gradient is not cut at a boundary.
                 var z = Input(Normal(dtype, 5, 8, Dim) * 6);
                 var (embedding, norm) = FaceNetwork.Split(z);
-                var loss = new FaceLoss(options).Compute(module, embedding, norm, Labels(8)).Total;
+                var loss = new FaceLoss(options.Settings().Loss).Compute(module, embedding, norm, Labels(8)).Total;
                 return new GradientCase(Parameters(module).Append(("z", z)).ToList(), loss, module);
             }, $"{head} ({margin}, {normControl}) on {threads} thread(s)"));
         }
@@ -225,15 +225,15 @@ public sealed class GradientReferenceTests
         AtThreads(threads, () => AssertAgree(dtype =>
         {
             random.manual_seed(28);
-            var network = new FaceNetwork(options, Classes);
+            var network = new FaceNetwork(options.Settings().Network, Classes);
             network.to(dtype);
             network.train();
             var pixels = Uniform(dtype, 29, 0, 255, 8, 3, side, side);
             var labels = Labels(8);
             var z = network.Features(pixels);
             var (embedding, norm) = FaceNetwork.Split(z);
-            var loss = new FaceLoss(options).Compute(network.Head, embedding, norm, labels).Total;
-            foreach (var (_, value, weight) in RendererTraining.Losses(network, pixels, z, labels, options))
+            var loss = new FaceLoss(options.Settings().Loss).Compute(network.Head, embedding, norm, labels).Total;
+            foreach (var (_, value, weight) in RendererTraining.Losses(network, pixels, z, labels, options.Settings().Renderer!, options.InputSize))
                 loss = loss + weight * value;
             return new GradientCase(Parameters(network).ToList(), loss, network);
         }, $"training step (canonical losses train the renderer: {canonicalTrainsRenderer}) on {threads} thread(s)"));

@@ -61,7 +61,7 @@ public sealed class RendererTrainingTests
         using var heldOut = Images(6, 2);
         random.manual_seed(11);
         var options = Options();
-        using var network = new FaceNetwork(options, Identities);
+        using var network = new FaceNetwork(options.Settings().Network, Identities);
         // As the trainer does: the renderer's parameters with their own Adam at RendererLearningRate.
         using var optimizer = optim.AdamW(OptimizerSet.MainParameters(network), 5e-3);
         using var rendererOptimizer = optim.Adam(OptimizerSet.RendererParameters(network), options.RendererLearningRate);
@@ -73,7 +73,7 @@ public sealed class RendererTrainingTests
             using var scope = NewDisposeScope();
             var index = tensor(Enumerable.Range(0, 16).Select(_ => (long)order.Next((int)train.shape[0])).ToArray());
             var terms = RendererTraining.Losses(network, train.index_select(0, index), network.Features(train.index_select(0, index)),
-                zeros(16, dtype: int64), options);
+                zeros(16, dtype: int64), options.Settings().Renderer!, options.InputSize);
             Assert.HasCount(1, terms);
             var (name, value, weight) = terms[0];
             Assert.AreEqual(RendererTraining.ReconstructionTerm, name);
@@ -94,13 +94,13 @@ public sealed class RendererTrainingTests
         using var pixels = Images(0, 1);
         random.manual_seed(12);
         var options = Options(canonicalWeight: 0.5f, viewWeight: 0.1f, head: LH2FaceHead.LH2Face);
-        using var network = new FaceNetwork(options, Identities);
+        using var network = new FaceNetwork(options.Settings().Network, Identities);
         network.train();
         using var scope = NewDisposeScope();
         var labels = arange(Identities, dtype: int64);
         var z = network.Features(pixels);
         var buffersBefore = network.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
-        var terms = RendererTraining.Losses(network, pixels, z, labels, options);
+        var terms = RendererTraining.Losses(network, pixels, z, labels, options.Settings().Renderer!, options.InputSize);
         CollectionAssert.AreEqual(new[] { RendererTraining.ReconstructionTerm, RendererTraining.CanonicalRecognitionTerm, RendererTraining.ViewConsistencyTerm },
             terms.Select(t => t.Name).ToArray());
         CollectionAssert.AreEqual(new[] { 1f, 0.5f, 0.1f }, terms.Select(t => t.Weight).ToArray());
@@ -143,10 +143,10 @@ public sealed class RendererTrainingTests
         var options = Options(canonicalWeight: 0.5f, viewWeight: 0.1f);
         options.ReconstructionWeight = 0;
         options.CanonicalLossesTrainRenderer = trainRenderer;
-        using var network = new FaceNetwork(options, Identities);
+        using var network = new FaceNetwork(options.Settings().Network, Identities);
         network.train();
         using var scope = NewDisposeScope();
-        var terms = RendererTraining.Losses(network, pixels, network.Features(pixels), arange(Identities, dtype: int64), options);
+        var terms = RendererTraining.Losses(network, pixels, network.Features(pixels), arange(Identities, dtype: int64), options.Settings().Renderer!, options.InputSize);
         CollectionAssert.AreEqual(new[] { RendererTraining.CanonicalRecognitionTerm, RendererTraining.ViewConsistencyTerm }, terms.Select(t => t.Name).ToArray());
         terms.Select(t => t.Value * t.Weight).Aggregate((a, b) => a + b).backward();
         float Gradient(IEnumerable<TorchSharp.Modules.Parameter> parameters) => parameters.Sum(p => p.grad is null ? 0f : p.grad.abs().sum().item<float>());
@@ -163,7 +163,7 @@ public sealed class RendererTrainingTests
     {
         using var pixels = Images(0, 1);
         random.manual_seed(13);
-        using var network = new FaceNetwork(Options(), Identities);
+        using var network = new FaceNetwork(Options().Settings().Network, Identities);
         network.train();
         using var scope = NewDisposeScope();
         var before = network.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
@@ -179,7 +179,7 @@ public sealed class RendererTrainingTests
     [TestMethod]
     public void Parameters_SplitIntoMainAndRenderer_WithNothingLeftOut()
     {
-        using var network = new FaceNetwork(Options(), Identities);
+        using var network = new FaceNetwork(Options().Settings().Network, Identities);
         var main = OptimizerSet.MainParameters(network);
         var renderer = OptimizerSet.RendererParameters(network);
         var all = network.parameters().Where(p => p.requires_grad).Select(p => p.Handle).ToHashSet(); // trainable: the feature BN scale is fixed, as in insightface

@@ -8,7 +8,7 @@ public sealed class LearningRateScheduleTests
     [TestMethod]
     public void Cosine_WithWarmup_RisesLinearlyThenFollowsHalfCosine()
     {
-        var schedule = new LearningRateSchedule(new LH2FaceTrainer.Options { LearningRate = 0.1f, Epochs = 10, WarmupEpochs = 1 }, stepsPerEpoch: 10);
+        var schedule = new LearningRateSchedule((new LH2FaceTrainer.Options { LearningRate = 0.1f, Epochs = 10, WarmupEpochs = 1 }).Settings().Schedule, stepsPerEpoch: 10);
         Assert.AreEqual(0.01, schedule.At(0), 1e-9);
         Assert.AreEqual(0.1, schedule.At(9), 1e-7);
         Assert.AreEqual(0.1, schedule.At(10), 1e-7);
@@ -19,10 +19,10 @@ public sealed class LearningRateScheduleTests
     [TestMethod]
     public void Step_AtMilestones_MultipliesByGamma()
     {
-        var schedule = new LearningRateSchedule(new LH2FaceTrainer.Options
+        var schedule = new LearningRateSchedule((new LH2FaceTrainer.Options
         {
             LearningRate = 0.1f, Epochs = 20, Schedule = LH2FaceSchedule.Step, StepMilestones = new[] { 10, 16 }, StepGamma = 0.1f,
-        }, stepsPerEpoch: 5);
+        }).Settings().Schedule, stepsPerEpoch: 5);
         Assert.AreEqual(0.1, schedule.At(49), 1e-7);
         Assert.AreEqual(0.01, schedule.At(50), 1e-7);
         Assert.AreEqual(0.001, schedule.At(80), 1e-8);
