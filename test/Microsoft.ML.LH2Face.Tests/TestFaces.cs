@@ -1,5 +1,5 @@
 using Microsoft.ML.Data;
-using Microsoft.ML.LH2Face.Data.Demo;
+using Microsoft.ML.LH2Face.Testing;
 
 namespace Microsoft.ML.LH2Face.Tests;
 

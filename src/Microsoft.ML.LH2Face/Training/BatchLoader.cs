@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.ML.LH2Face.Data;
 
 namespace Microsoft.ML.LH2Face.Training;
 

@@ -36,7 +36,7 @@ public sealed class ReadmeExampleTests
         var root = Directory.CreateTempSubdirectory("lh2face-readme-").FullName;
         try
         {
-            Microsoft.ML.LH2Face.Data.Demo.BlobFaces.Write(Path.Combine(root, "faces"), identities: 4, samples: 8, size: 40, seed: 21);
+            Microsoft.ML.LH2Face.Testing.BlobFaces.Write(Path.Combine(root, "faces"), identities: 4, samples: 8, size: 40, seed: 21);
             var embedding = ReadmeSample.ReadmeExample.Run(Path.Combine(root, "faces"), Path.Combine(root, "model.zip"));
             Assert.AreEqual(64, embedding.Length);
             Assert.AreEqual(1.0, Math.Sqrt(embedding.Sum(v => (double)v * v)), 1e-4);

@@ -1,14 +1,14 @@
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.LH2Face.Data.Demo;
+namespace Microsoft.ML.LH2Face.Testing;
 
 /// <summary>
-/// A small generated stand-in data set (the tool's demo set and the tests' training data), until the
-/// SynthFace benchmark generator lands: each identity is a background tone and four coloured Gaussian blobs at
-/// identity-specific places; each image shifts them by up to 2 px, changes brightness and adds noise.
-/// Deterministic for a seed. It shows the pipeline end to end; it is not face data.
+/// A small generated test data set (test code only, linked into the test projects that need images):
+/// each identity is a background tone and four coloured Gaussian blobs at identity-specific places; each
+/// image shifts them by up to 2 px, changes brightness and adds noise. Deterministic for a seed (it draws
+/// from <see cref="StableRandom"/>), and learnable enough for a few training steps. It is not face data.
 /// </summary>
-public static class BlobFaces
+internal static class BlobFaces
 {
     /// <summary>Writes root/idNNN/NNN.png and returns the image paths.</summary>
     public static List<string> Write(string root, int identities, int samples, int size, int seed = 3)

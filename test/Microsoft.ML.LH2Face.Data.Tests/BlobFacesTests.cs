@@ -1,6 +1,6 @@
-using Microsoft.ML.LH2Face.Data.Demo;
+using Microsoft.ML.LH2Face.Testing;
 
-namespace Microsoft.ML.LH2Face.Data.Tests.Demo;
+namespace Microsoft.ML.LH2Face.Data.Tests;
 
 [TestClass]
 public sealed class BlobFacesTests

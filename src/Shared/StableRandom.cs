@@ -1,10 +1,12 @@
-namespace Microsoft.ML.LH2Face.Data;
+namespace Microsoft.ML.LH2Face;
 
 /// <summary>
 /// A SplitMix64 stream keyed by up to four integers. Written by hand (rather than System.Random or
 /// HashCode.Combine) because every draw must be the same in every process and .NET version (synthetic
 /// data, training data order and augmentation):
 /// HashCode is randomised per process and System.Random's algorithm is not a documented contract.
+/// This one source file is compiled into both libraries (and into the test projects that see neither
+/// library's internal copy), so the trainer does not depend on the data library for it.
 /// </summary>
 internal struct StableRandom
 {
