@@ -196,8 +196,13 @@ internal sealed class SynthFaceModel
     /// <summary>The identity this model renders.</summary>
     public SynthFaceIdentity Identity => _identity;
 
-    /// <summary>Least-squares 4-DOF similarity (no reflection) from <paramref name="src"/> to the (x, y) pairs in <paramref name="dst"/>.</summary>
-    public static (float A, float B, float Tx, float Ty) FitSimilarity(ReadOnlySpan<Vector2> src, ReadOnlySpan<float> dst)
+    /// <summary>
+    /// Least-squares 4-DOF similarity (no reflection) from <paramref name="src"/> to the (x, y) pairs in <paramref name="dst"/>:
+    /// the fit of <see cref="Alignment.SimilarityTransform.Estimate"/>, kept in single precision (float means, float products)
+    /// because SynthFace's images are defined by it: computing it in double (measured: the tiny preset's images change from
+    /// the third one on) would change every SynthFace image and every published benchmark figure.
+    /// </summary>
+    internal static (float A, float B, float Tx, float Ty) FitSimilarity(ReadOnlySpan<Vector2> src, ReadOnlySpan<float> dst)
     {
         int n = src.Length;
         Vector2 ms = Vector2.Zero, md = Vector2.Zero;
