@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Microsoft.ML.LH2Face.Data.Alignment;
 
 /// <summary>
@@ -35,6 +37,18 @@ public readonly record struct SimilarityTransform(double A, double B, double Tx,
     /// <exception cref="ArgumentException">Point counts differ, fewer than 2 points, or all source points coincide.</exception>
     public static SimilarityTransform Estimate(ReadOnlySpan<float> source, ReadOnlySpan<float> destination)
     {
+        var (a, b, tx, ty) = Fit<double>(source, destination);
+        return new SimilarityTransform(a, b, tx, ty);
+    }
+
+    /// <summary>
+    /// The fit of <see cref="Estimate"/> with the means, deviations, products and the translation computed in
+    /// <typeparamref name="T"/> (the sums of products in double): <see cref="Estimate"/> is <c>Fit&lt;double&gt;</c>;
+    /// SynthFace aligns its faces with <c>Fit&lt;float&gt;</c>, the precision its images were defined with.
+    /// </summary>
+    internal static (T A, T B, T Tx, T Ty) Fit<T>(ReadOnlySpan<float> source, ReadOnlySpan<float> destination)
+        where T : IFloatingPointIeee754<T>
+    {
         if (source.Length != destination.Length || source.Length % 2 != 0)
         {
             throw new ArgumentException($"Source ({source.Length} values) and destination ({destination.Length} values) must hold the same number of (x, y) pairs.", nameof(destination));
@@ -44,28 +58,29 @@ public readonly record struct SimilarityTransform(double A, double B, double Tx,
         {
             throw new ArgumentException("A similarity transform needs at least 2 points.", nameof(source));
         }
-        double msx = 0, msy = 0, mdx = 0, mdy = 0;
+        T msx = T.Zero, msy = T.Zero, mdx = T.Zero, mdy = T.Zero;
         for (int i = 0; i < n; i++)
         {
-            msx += source[2 * i]; msy += source[2 * i + 1];
-            mdx += destination[2 * i]; mdy += destination[2 * i + 1];
+            msx += T.CreateTruncating(source[2 * i]); msy += T.CreateTruncating(source[2 * i + 1]);
+            mdx += T.CreateTruncating(destination[2 * i]); mdy += T.CreateTruncating(destination[2 * i + 1]);
         }
-        msx /= n; msy /= n; mdx /= n; mdy /= n;
+        T count = T.CreateTruncating(n);
+        msx /= count; msy /= count; mdx /= count; mdy /= count;
         double sxx = 0, dot = 0, cross = 0;
         for (int i = 0; i < n; i++)
         {
-            double sx = source[2 * i] - msx, sy = source[2 * i + 1] - msy;
-            double dx = destination[2 * i] - mdx, dy = destination[2 * i + 1] - mdy;
-            sxx += sx * sx + sy * sy;
-            dot += sx * dx + sy * dy;
-            cross += sx * dy - sy * dx;
+            T sx = T.CreateTruncating(source[2 * i]) - msx, sy = T.CreateTruncating(source[2 * i + 1]) - msy;
+            T dx = T.CreateTruncating(destination[2 * i]) - mdx, dy = T.CreateTruncating(destination[2 * i + 1]) - mdy;
+            sxx += double.CreateTruncating(sx * sx + sy * sy);
+            dot += double.CreateTruncating(sx * dx + sy * dy);
+            cross += double.CreateTruncating(sx * dy - sy * dx);
         }
         if (sxx <= 1e-12)
         {
             throw new ArgumentException("The source points all coincide: no similarity transform fits them.", nameof(source));
         }
-        double a = dot / sxx, b = cross / sxx;
-        return new SimilarityTransform(a, b, mdx - (a * msx - b * msy), mdy - (b * msx + a * msy));
+        T a = T.CreateTruncating(dot / sxx), b = T.CreateTruncating(cross / sxx);
+        return (a, b, mdx - (a * msx - b * msy), mdy - (b * msx + a * msy));
     }
 
     /// <summary>Maps one point.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Microsoft.ML.LH2Face.Data.Alignment;
 
 namespace Microsoft.ML.LH2Face.Data.Synthetic;
 
@@ -187,7 +188,13 @@ internal sealed class SynthFaceModel
             Landmarks3[3 * l + 1] = lm[l].Y;
             Landmarks3[3 * l + 2] = SurfaceZAt(lm[l].X, lm[l].Y);
         }
-        (AlignA, AlignB, AlignTx, AlignTy) = FitSimilarity(lm, tp);
+        Span<float> points = stackalloc float[10];
+        for (int l = 0; l < 5; l++)
+        {
+            points[2 * l] = lm[l].X;
+            points[2 * l + 1] = lm[l].Y;
+        }
+        (AlignA, AlignB, AlignTx, AlignTy) = SimilarityTransform.Fit<float>(points, tp);
     }
 
     /// <summary>The texture with the eyes closed (built on first use).</summary>
@@ -195,31 +202,6 @@ internal sealed class SynthFaceModel
 
     /// <summary>The identity this model renders.</summary>
     public SynthFaceIdentity Identity => _identity;
-
-    /// <summary>
-    /// Least-squares 4-DOF similarity (no reflection) from <paramref name="src"/> to the (x, y) pairs in <paramref name="dst"/>:
-    /// the fit of <see cref="Alignment.SimilarityTransform.Estimate"/>, kept in single precision (float means, float products)
-    /// because SynthFace's images are defined by it: computing it in double (measured: the tiny preset's images change from
-    /// the third one on) would change every SynthFace image and every published benchmark figure.
-    /// </summary>
-    internal static (float A, float B, float Tx, float Ty) FitSimilarity(ReadOnlySpan<Vector2> src, ReadOnlySpan<float> dst)
-    {
-        int n = src.Length;
-        Vector2 ms = Vector2.Zero, md = Vector2.Zero;
-        for (int i = 0; i < n; i++) { ms += src[i]; md += new Vector2(dst[2 * i], dst[2 * i + 1]); }
-        ms /= n; md /= n;
-        double sxx = 0, a = 0, b = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var p = src[i] - ms;
-            var q = new Vector2(dst[2 * i], dst[2 * i + 1]) - md;
-            sxx += p.X * p.X + p.Y * p.Y;
-            a += p.X * q.X + p.Y * q.Y;
-            b += p.X * q.Y - p.Y * q.X;
-        }
-        float fa = (float)(a / sxx), fb = (float)(b / sxx);
-        return (fa, fb, md.X - (fa * ms.X - fb * ms.Y), md.Y - (fb * ms.X + fa * ms.Y));
-    }
 
     public static void ComputeNormals(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> z, int[] tris, Span<float> nx, Span<float> ny, Span<float> nz)
     {

@@ -68,4 +68,55 @@ public sealed class SimilarityTransformTests
     [TestMethod]
     public void Estimate_CoincidentPoints_Throws()
         => Assert.ThrowsExactly<ArgumentException>(() => SimilarityTransform.Estimate([1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 2, 2]));
+
+    /// <summary>
+    /// SynthFace aligns with Fit&lt;float&gt;: it must stay, bit for bit, the single-precision fit its images were defined with
+    /// (float means and deviations, products summed in double, float translation), written out here as SynthFace had it.
+    /// Fit&lt;double&gt; is Estimate.
+    /// </summary>
+    [TestMethod]
+    public void Fit_FloatAndDouble_MatchTheirOwnReferenceExactly()
+    {
+        var random = new Random(5);
+        var template = FaceTemplate.Points112.ToArray();
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var source = template.Select(v => v + (float)(random.NextDouble() * 8 - 4)).ToArray();
+            var (a, b, tx, ty) = SimilarityTransform.Fit<float>(source, template);
+            var (ra, rb, rtx, rty) = SinglePrecisionReference(source, template);
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(ra), BitConverter.SingleToInt32Bits(a), $"A, trial {trial}");
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(rb), BitConverter.SingleToInt32Bits(b), $"B, trial {trial}");
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(rtx), BitConverter.SingleToInt32Bits(tx), $"Tx, trial {trial}");
+            Assert.AreEqual(BitConverter.SingleToInt32Bits(rty), BitConverter.SingleToInt32Bits(ty), $"Ty, trial {trial}");
+            var estimate = SimilarityTransform.Estimate(source, template);
+            var (da, db, dtx, dty) = SimilarityTransform.Fit<double>(source, template);
+            Assert.AreEqual(estimate, new SimilarityTransform(da, db, dtx, dty));
+            Assert.AreEqual(estimate.A, a, 1e-5, "float and double fits agree to float precision");
+        }
+    }
+
+    private static (float A, float B, float Tx, float Ty) SinglePrecisionReference(float[] src, float[] dst)
+    {
+        int n = src.Length / 2;
+        var ms = System.Numerics.Vector2.Zero;
+        var md = System.Numerics.Vector2.Zero;
+        for (int i = 0; i < n; i++)
+        {
+            ms += new System.Numerics.Vector2(src[2 * i], src[2 * i + 1]);
+            md += new System.Numerics.Vector2(dst[2 * i], dst[2 * i + 1]);
+        }
+        ms /= n;
+        md /= n;
+        double sxx = 0, a = 0, b = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var p = new System.Numerics.Vector2(src[2 * i], src[2 * i + 1]) - ms;
+            var q = new System.Numerics.Vector2(dst[2 * i], dst[2 * i + 1]) - md;
+            sxx += p.X * p.X + p.Y * p.Y;
+            a += p.X * q.X + p.Y * q.Y;
+            b += p.X * q.Y - p.Y * q.X;
+        }
+        float fa = (float)(a / sxx), fb = (float)(b / sxx);
+        return (fa, fb, md.X - (fa * ms.X - fb * ms.Y), md.Y - (fb * ms.X + fa * ms.Y));
+    }
 }
