@@ -32,3 +32,22 @@ public enum LH2FaceSchedule
     /// <summary>Multiply by StepGamma at each milestone epoch.</summary>
     Step,
 }
+
+/// <summary>
+/// What Fit does to the C heap of the process on Linux with glibc (nothing elsewhere). libtorch allocates every activation
+/// of a step afresh; glibc serves blocks above its mmap threshold (at most 32 MB) with mmap and unmaps them on free, so
+/// every step faults its activations in again.
+/// </summary>
+public enum LH2FaceNativeHeap
+{
+    /// <summary>
+    /// Large blocks come from the heap (mmap off) and freed memory is not trimmed, so each step reuses the last step's pages.
+    /// Process-wide and kept after Fit. Measured on the README's main job (2 epochs, 2 cores): 149 s of CPU and 1.5 million
+    /// page faults instead of 1083 s and 78 million, peak resident memory 5.2 GB instead of 2.9 GB. Left alone when the
+    /// environment sets MALLOC_MMAP_MAX_, MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or LH2FACE_DEFAULT_MALLOC.
+    /// </summary>
+    KeepFreed,
+
+    /// <summary>The heap as the process has it: glibc's defaults or the host's own settings (lower peak memory, much slower training).</summary>
+    Unchanged,
+}

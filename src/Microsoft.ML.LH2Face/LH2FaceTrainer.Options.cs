@@ -244,6 +244,12 @@ public sealed partial class LH2FaceTrainer
         /// <summary>Largest training set, in bytes of cached pixels, held in memory.</summary>
         public long MaxCacheBytes = 4L << 30;
 
+        /// <summary>
+        /// The C heap policy Fit applies on Linux with glibc: <see cref="LH2FaceNativeHeap.KeepFreed"/> (default; several times
+        /// faster training, higher peak memory, process-wide) or <see cref="LH2FaceNativeHeap.Unchanged"/>. See README, "Performance".
+        /// </summary>
+        public LH2FaceNativeHeap NativeHeap = LH2FaceNativeHeap.KeepFreed;
+
         // ---- Validation, checkpoints, reporting ----
 
         /// <summary>Optional validation data (same columns); verification accuracy is measured on it after every epoch and the best epoch is kept.</summary>

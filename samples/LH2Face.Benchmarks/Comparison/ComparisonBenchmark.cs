@@ -91,8 +91,9 @@ internal static class ComparisonBenchmark
         foreach (var a in new[] { "compare-run", planPath, variant.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture), Path.GetFullPath(file) })
             start.ArgumentList.Add(a);
         start.Environment["OMP_NUM_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
-        // The lh2face tool's heap setting (samples/LH2Face.Cli/GlibcHeap.cs) through glibc's environment tunables: freed
-        // activations stay in the heap instead of being unmapped and faulted in again every step. Every run gets it alike.
+        // The trainer's heap setting (Options.NativeHeap = KeepFreed, src/Microsoft.ML.LH2Face/Native/GlibcHeap.cs) through glibc's
+        // environment tunables, so it holds from the child's start: freed activations stay in the heap instead of being
+        // unmapped and faulted in again every step. Every run gets it alike.
         start.Environment["MALLOC_MMAP_MAX_"] = "0";
         start.Environment["MALLOC_TRIM_THRESHOLD_"] = "2147483647";
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start a compare-run child process.");

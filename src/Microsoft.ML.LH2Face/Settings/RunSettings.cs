@@ -23,13 +23,14 @@ internal sealed record ColumnSettings(string Label, string Image, string Embeddi
     }
 }
 
-/// <summary>One run's settings outside the model: seed, device, flip augmentation, cache cap, validation and early stopping, checkpoints, progress and cancellation.</summary>
+/// <summary>One run's settings outside the model: seed, device, flip augmentation, cache cap, C heap policy, validation and early stopping, checkpoints, progress and cancellation.</summary>
 internal sealed record RunSettings(
-    int Seed, LH2FaceDevice Device, bool RandomHorizontalFlip, long MaxCacheBytes, IDataView? ValidationSet, int EarlyStoppingPatience,
+    int Seed, LH2FaceDevice Device, bool RandomHorizontalFlip, long MaxCacheBytes, LH2FaceNativeHeap NativeHeap, IDataView? ValidationSet, int EarlyStoppingPatience,
     string? CheckpointDirectory, int CheckpointEveryNSteps, string? ResumeFrom, IProgress<LH2FaceProgress>? Progress, CancellationToken CancellationToken)
 {
     public void Check()
     {
+        Require(Enum.IsDefined(NativeHeap), nameof(O.NativeHeap), $"'{NativeHeap}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceNativeHeap>())}");
         Require(EarlyStoppingPatience >= 0, nameof(O.EarlyStoppingPatience), $"is {EarlyStoppingPatience}; use 0 (off) or more");
         Require(EarlyStoppingPatience == 0 || ValidationSet is not null, nameof(O.EarlyStoppingPatience), "needs a ValidationSet to measure improvement");
         Require(CheckpointEveryNSteps >= 0, nameof(O.CheckpointEveryNSteps), $"is {CheckpointEveryNSteps}; use 0 (end only) or more");

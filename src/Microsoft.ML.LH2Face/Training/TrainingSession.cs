@@ -60,6 +60,7 @@ internal sealed class TrainingSession
     /// </summary>
     public TrainingResult Run()
     {
+        log(GlibcHeap.Apply(settings.Run.NativeHeap)); // before libtorch allocates anything
         var device = LoadTorch();
         int batchSize = Math.Min(settings.Schedule.BatchSize, train.Count);
         if (batchSize < 2)

@@ -1,16 +1,17 @@
 using System.Runtime.InteropServices;
+using Microsoft.ML.LH2Face.Native;
 
-namespace LH2Face.Cli.Tests;
+namespace Microsoft.ML.LH2Face.Tests.Native;
 
 [TestClass]
 public sealed class GlibcHeapTests
 {
     [TestMethod]
-    public void LargeBlocksComeFromTheHeapAfterKeepFreedMemory()
+    public void KeepFreed_LargeBlocksComeFromTheHeap()
     {
         if (!OperatingSystem.IsLinux())
             Assert.Inconclusive("glibc only.");
-        Assert.IsTrue(GlibcHeap.KeepFreedMemory(), "mallopt should succeed on glibc.");
+        StringAssert.StartsWith(GlibcHeap.Apply(LH2FaceNativeHeap.KeepFreed), "C heap keeps freed blocks");
 
         // A 40 MB block: glibc mmaps it by default (its threshold is at most 32 MB); now the heap serves it.
         // (A thread's own arena grows in 64 MB heaps: larger blocks than that still get their own mapping.)
@@ -24,19 +25,23 @@ public sealed class GlibcHeapTests
         {
             Marshal.FreeHGlobal(block);
         }
+        StringAssert.Contains(GlibcHeap.Apply(LH2FaceNativeHeap.KeepFreed), "set earlier in this process");
     }
 
     [TestMethod]
-    public void AUserSettingLeavesMallocAlone()
+    public void AUserSettingOrUnchanged_LeavesMallocAlone()
     {
-        Environment.SetEnvironmentVariable("LH2FACE_DEFAULT_MALLOC", "1");
+        Assert.AreEqual("C heap left unchanged (Options.NativeHeap = Unchanged).", GlibcHeap.Apply(LH2FaceNativeHeap.Unchanged));
+        if (!OperatingSystem.IsLinux())
+            Assert.Inconclusive("glibc only.");
+        Environment.SetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_", "1048576");
         try
         {
-            Assert.IsFalse(GlibcHeap.KeepFreedMemory());
+            Assert.AreEqual("C heap left unchanged (MALLOC_TRIM_THRESHOLD_ is set in the environment).", GlibcHeap.Apply(LH2FaceNativeHeap.KeepFreed));
         }
         finally
         {
-            Environment.SetEnvironmentVariable("LH2FACE_DEFAULT_MALLOC", null);
+            Environment.SetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_", null);
         }
     }
 
