@@ -5,8 +5,8 @@ namespace Microsoft.ML.LH2Face.Native;
 /// <summary>
 /// Applies <see cref="LH2FaceNativeHeap"/> to the process's glibc heap. libtorch allocates every activation of a step
 /// afresh; glibc serves blocks above 32 MB with mmap and unmaps them on free, so each step faults its activations in
-/// again (measured on the main job: 78 million page faults and 477 s of system time in two 31-step epochs). With mmap
-/// off and trimming off the heap keeps the freed blocks for the next step: 1.5 million faults, 17 s of system time, the
+/// again (measured on the main job: 77 million page faults and 490 s of system time in two 31-step epochs). With mmap
+/// off and trimming off the heap keeps the freed blocks for the next step: 1.3 million faults, 12 s of system time, the
 /// same losses to the last digit. A bounded alternative was measured and not kept: mmap off with a 256 MB trim
 /// threshold used twice the CPU time of mmap off alone and kept 4.9 GB of its 5.2 GB peak.
 /// </summary>
