@@ -41,6 +41,12 @@ internal sealed class TrainingSession
         this.log = log;
     }
 
+    /// <summary>
+    /// When set, receives where each step's time went (<see cref="StepTiming"/>), on the training thread after the step's
+    /// progress report; null (the default) times nothing. For the overhead benchmark and its test: it changes no result.
+    /// </summary>
+    public Action<StepTiming>? StepTimings { get; init; }
+
     public static Device ResolveDevice(LH2FaceDevice device)
     {
         return device switch
@@ -87,18 +93,22 @@ internal sealed class TrainingSession
             var clock = Stopwatch.StartNew();
             int brokenPausesBefore = CollectorPause.BrokenRegions;
             network.train();
+            var timer = StepTimings is null ? null : new StepClock();
             using (var loader = new BatchLoader(train, batchSize, settings.Run.Seed, settings.Run.RandomHorizontalFlip, step, lastStep, settings.Run.CancellationToken))
             {
                 while (step < lastStep && !stoppedEarly)
                 {
                     settings.Run.CancellationToken.ThrowIfCancellationRequested();
+                    timer?.Start();
                     var batch = loader.Next();
+                    timer?.Lap(StepPhase.LoaderWait);
                     double lr = schedule.At(step);
                     optimizers.SetLearningRate(lr);
                     var stepClock = Stopwatch.StartNew();
                     StepResult result;
                     using (CollectorPause.Start())
-                        result = TrainStep(network, faceLoss, optimizers, batch, device, batchSize, loader);
+                        result = TrainStep(network, faceLoss, optimizers, batch, device, batchSize, loader, timer);
+                    timer?.Lap(StepPhase.Other); // the step's dispose scope and no-GC region closing
                     if (!float.IsFinite(result.Loss))
                         throw new InvalidOperationException($"Training diverged at epoch {batch.Epoch}, step {step + 1}: the loss is {result.Loss}. {DivergenceAdvice(lr)}");
                     step++;
@@ -119,6 +129,11 @@ internal sealed class TrainingSession
                     }
                     settings.Run.Progress?.Report(new LH2FaceProgress(
                         batch.Epoch, step, totalSteps, result.Loss, result.Terms, lr, batchSize / stepClock.Elapsed.TotalSeconds, result.MeanKappa, result.StdKappa, accuracy, result.MeanMargin));
+                    if (timer is not null)
+                    {
+                        timer.Lap(StepPhase.Bookkeeping);
+                        StepTimings!(timer.Finish(step, result.Loss));
+                    }
                     if (stoppedEarly)
                         log($"Early stopping after epoch {batch.Epoch + 1}: no improvement for {tracker.EpochsWithoutImprovement} epochs.");
                 }
@@ -235,62 +250,78 @@ internal sealed class TrainingSession
         }
     }
 
-    private StepResult TrainStep(FaceNetwork network, FaceLoss faceLoss, OptimizerSet optimizers, FaceBatch batch, Device device, int batchSize, BatchLoader loader)
+    /// <summary>
+    /// One optimiser step on <paramref name="batch"/>: the forward pass builds the total loss and its weighted terms as
+    /// tensors; then their values are read back (the only .item() reads, so the forward pass and the bookkeeping are timed
+    /// apart); a non-finite loss returns before backward, so no update is applied. <paramref name="timer"/>, when not
+    /// null, charges each phase to its bucket.
+    /// </summary>
+    private StepResult TrainStep(FaceNetwork network, FaceLoss faceLoss, OptimizerSet optimizers, FaceBatch batch, Device device, int batchSize, BatchLoader loader, StepClock? timer)
     {
         using var scope = NewDisposeScope();
         // Reseeding per step makes dropout and class sampling depend on the step alone, so a resumed run matches.
         random.manual_seed(unchecked(settings.Run.Seed * 1_000_003L + batch.Step));
+        timer?.Lap(StepPhase.Other);
         int side = settings.Backbone.InputSize;
         var pixels = tensor(batch.Pixels, new long[] { batchSize, 3, side, side }).to(device);
         loader.Release(batch); // tensor() copied the pixels
         probe ??= pixels.narrow(0, 0, Math.Min(8, batchSize)).clone().DetachFromDisposeScope();
         var labels = tensor(batch.Labels).to(device);
+        timer?.Lap(StepPhase.PixelCopy);
         // With the kappa-ranking term, degraded copies of the first images ride in the same forward pass (one set of
         // batch-norm statistics for both, so their norms compare); the recognition losses see the clean batch only.
         var ranking = settings.Loss.KappaRanking;
         int copies = ranking.Copies(batchSize);
         var batchAndCopies = copies == 0 ? pixels : cat(new[] { pixels, KappaRanking.Degrade(pixels.narrow(0, 0, copies)) }, 0);
+        timer?.Lap(StepPhase.Copies);
         var features = copies > 0 && !ranking.TrainsBackbone ? network.FeaturesDetachingCopies(batchAndCopies, copies) : network.Features(batchAndCopies);
         var z = copies == 0 ? features : features.narrow(0, 0, batchSize);
         var (embedding, norm) = FaceNetwork.Split(z);
         var output = faceLoss.Compute(network.Head, embedding, norm, labels);
-        var terms = new Dictionary<string, float>();
-        foreach (var (name, value) in output.Terms)
-            terms[name] = value.item<float>();
+        // Each weighted term as it enters the loss, in the order the reports list them.
+        var termTensors = new List<(string Name, Tensor Value)>(output.Terms);
         var loss = output.Total;
         if (copies > 0 && ranking.Weight > 0)
         {
             var copyNorms = features.narrow(0, batchSize, copies).norm(1, keepdim: true);
             var sourceNorms = norm.narrow(0, 0, copies);
             var rankingLoss = ranking.Weight * KappaRanking.Loss(ranking.TrainsBackbone ? sourceNorms : sourceNorms.detach(), copyNorms, ranking.Margin);
-            terms[KappaRanking.Term] = rankingLoss.item<float>();
+            termTensors.Add((KappaRanking.Term, rankingLoss));
             loss = loss + rankingLoss;
         }
         if (copies > 0 && ranking.ConsistencyWeight > 0)
         {
             var consistency = ranking.ConsistencyWeight * KappaRanking.Consistency(z.narrow(0, 0, copies), features.narrow(0, batchSize, copies));
-            terms[KappaRanking.ConsistencyTerm] = consistency.item<float>();
+            termTensors.Add((KappaRanking.ConsistencyTerm, consistency));
             loss = loss + consistency;
         }
-        float? meanMargin = output.MeanMargin?.item<float>();
         if (network.Renderer is not null)
         {
             foreach (var (name, value, weight) in RendererTraining.Losses(network, pixels, z, labels, settings.Renderer!, side))
             {
                 // Weighted, as the loss terms above: the reported terms sum to the loss.
                 var weighted = weight * value;
-                terms[name] = weighted.item<float>();
+                termTensors.Add((name, weighted));
                 loss = loss + weighted;
             }
         }
+        timer?.Lap(StepPhase.Forward);
+        var terms = new Dictionary<string, float>();
+        foreach (var (name, value) in termTensors)
+            terms[name] = value.item<float>();
+        float? meanMargin = output.MeanMargin?.item<float>();
         float lossValue = loss.item<float>();
         float meanKappa = norm.mean().item<float>();
         float stdKappa = batchSize > 1 ? norm.std().item<float>() : 0f;
+        timer?.Lap(StepPhase.Bookkeeping);
         if (!float.IsFinite(lossValue))
             return new StepResult(lossValue, terms, meanKappa, stdKappa, meanMargin);
         optimizers.ZeroGrad();
+        timer?.Lap(StepPhase.Optimizer);
         loss.backward();
+        timer?.Lap(StepPhase.Backward);
         optimizers.ClipAndStep();
+        timer?.Lap(StepPhase.Optimizer);
         return new StepResult(lossValue, terms, meanKappa, stdKappa, meanMargin);
     }
 
