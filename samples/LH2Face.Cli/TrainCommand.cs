@@ -79,6 +79,7 @@ public static class TrainCommand
         options.BatchSize = s.BatchSize;
         options.LearningRate = s.LearningRate;
         options.Device = s.Device;
+        options.NativeHeap = s.NativeHeap;
         options.Seed = s.Seed;
         options.CheckpointDirectory = s.CheckpointDirectory;
         options.CheckpointEveryNSteps = s.CheckpointEveryNSteps;

@@ -28,6 +28,9 @@ public sealed record TrainSettings
     /// <summary>A head to use instead of the preset's (the preset's other loss settings stay); null: the preset's head.</summary>
     public LH2FaceHead? Head { get; init; }
     public LH2FaceDevice Device { get; init; } = Defaults.Device;
+
+    /// <summary>What training does to the process's C heap (KeepFreed: several times faster, higher peak memory; Unchanged).</summary>
+    public LH2FaceNativeHeap NativeHeap { get; init; } = Defaults.NativeHeap;
     public int Seed { get; init; } = Defaults.Seed;
     public string? CheckpointDirectory { get; init; }
     public int CheckpointEveryNSteps { get; init; }

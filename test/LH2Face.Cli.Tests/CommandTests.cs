@@ -16,6 +16,21 @@ public sealed class CommandTests
     public void DeleteFolder() => Directory.Delete(root, recursive: true);
 
     [TestMethod]
+    public void Train_NativeHeapFlag_ReachesTheTrainerAndItsLog()
+    {
+        var data = Path.Combine(root, "faces");
+        FaceFolder.Write(data, identities: 2, samples: 4, size: 32);
+        var log = Path.Combine(root, "train.log");
+        var output = new StringWriter();
+        int code = CliApp.Run(
+            ["train", "--data", data, "--out", Path.Combine(root, "m.zip"), "--input-size", "32", "--embedding-size", "8", "--epochs", "1",
+             "--batch-size", "4", "--device", "Cpu", "--native-heap", "Unchanged", "--log", log],
+            FaceFolder.Console(output), CancellationToken.None);
+        Assert.AreEqual(0, code, output.ToString());
+        StringAssert.Contains(File.ReadAllText(log), "C heap left unchanged (Options.NativeHeap = Unchanged).");
+    }
+
+    [TestMethod]
     public void TrainThenEmbed_TinyFolder_WritesModelOnnxAndNormalisedEmbeddings()
     {
         var data = Path.Combine(root, "faces");
