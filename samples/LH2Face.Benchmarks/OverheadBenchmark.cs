@@ -231,7 +231,7 @@ internal static class OverheadBenchmark
         for (int s = 0; s < steps; s++)
         {
             var next = loader.Next();
-            batches.Add((tensor(next.Pixels, new long[] { batch, 3, side, side }), tensor(next.Labels)));
+            batches.Add((next.PixelTensor(batch, side), tensor(next.Labels)));
             loader.Release(next);
         }
         return batches;

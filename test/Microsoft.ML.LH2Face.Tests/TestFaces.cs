@@ -28,6 +28,11 @@ public sealed class PixelRow
 /// </summary>
 internal static class TestFaces
 {
+    /// <summary>SchemaShape.Create is internal to ML.NET; estimators get shapes from it, so the tests do too.</summary>
+    public static SchemaShape ShapeOf(DataViewSchema schema)
+        => (SchemaShape)typeof(SchemaShape).GetMethod("Create", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic, new[] { typeof(DataViewSchema) })!
+            .Invoke(null, new object[] { schema })!;
+
     public static byte[] Rgba(int identity, int sample, int size, int seed) => BlobFaces.Rgba(identity, sample, size, seed);
 
     public static MLImage Image(int identity, int sample, int size, int seed)

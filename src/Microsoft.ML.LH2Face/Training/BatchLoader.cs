@@ -1,9 +1,24 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using TorchSharp;
 
 namespace Microsoft.ML.LH2Face.Training;
 
 /// <summary>One training batch: planar pixels [B, 3, S, S] flattened, and zero-based labels. Hand it back with <see cref="BatchLoader.Release"/> once its pixels are copied.</summary>
-internal sealed record FaceBatch(long Step, int Epoch, float[] Pixels, long[] Labels);
+internal sealed record FaceBatch(long Step, int Epoch, float[] Pixels, long[] Labels)
+{
+    /// <summary>
+    /// The first <paramref name="count"/> images as a new CPU tensor [count, 3, side, side], copied straight into its native
+    /// memory: tensor(float[]) would first clone the batch into a new pinned managed array (19 MB at 112 px x 128, and the
+    /// garbage collection that follows; measured 20-184 ms a step against 1.4-6.5 ms for this).
+    /// </summary>
+    public torch.Tensor PixelTensor(int count, int side)
+    {
+        var pixels = torch.empty(new long[] { count, 3, side, side }, torch.ScalarType.Float32);
+        MemoryMarshal.AsBytes(Pixels.AsSpan(0, checked((int)pixels.numel()))).CopyTo(pixels.bytes);
+        return pixels;
+    }
+}
 
 /// <summary>
 /// Produces batches on a background thread (so decoding, flipping and copying overlap the training

@@ -23,9 +23,6 @@ namespace Microsoft.ML.LH2Face.Training;
 /// <param name="Total">Wall time from asking for the batch to the end of the step (checkpoint and progress report included).</param>
 internal sealed record StepTiming(long Step, float Loss, double LoaderWait, double PixelCopy, double Copies, double Forward, double Bookkeeping, double Backward, double Optimizer, double Total)
 {
-    /// <summary>The data wait: the loader's queue and the copy into tensors.</summary>
-    public double DataWait => LoaderWait + PixelCopy;
-
     /// <summary>
     /// Everything else: the per-step reseed, setting the learning rate, the no-GC region around the step (its start may
     /// collect) and freeing the step's tensors when its dispose scope closes.

@@ -10,10 +10,7 @@ public sealed class SchemaTests
     private static SchemaShape ShapeOf(IEstimator<ITransformer> upstream, IDataView data)
         => upstream.GetOutputSchema(ShapeOf(data.Schema));
 
-    /// <summary>SchemaShape.Create is internal to ML.NET; estimators get shapes from it, so the test does too.</summary>
-    private static SchemaShape ShapeOf(DataViewSchema schema)
-        => (SchemaShape)typeof(SchemaShape).GetMethod("Create", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic, new[] { typeof(DataViewSchema) })!
-            .Invoke(null, new object[] { schema })!;
+    private static SchemaShape ShapeOf(DataViewSchema schema) => TestFaces.ShapeOf(schema);
 
     [TestMethod]
     public void GetOutputSchema_BeforeFit_AddsEmbeddingAndQualityColumns()

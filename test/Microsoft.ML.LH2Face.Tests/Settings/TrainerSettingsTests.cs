@@ -61,7 +61,7 @@ public sealed class TrainerSettingsTests
         options.EmbeddingColumnName = "Other";
         var data = TestFaces.PixelData(ml, TestFaces.PixelRows(2, 2, options.InputSize, 1), options.InputSize);
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label", nameof(PixelRow.Identity)).Fit(data).Transform(data);
-        var shape = trainer.GetOutputSchema(SchemaShapeOf(keyed.Schema));
+        var shape = trainer.GetOutputSchema(TestFaces.ShapeOf(keyed.Schema));
         Assert.IsTrue(shape.Any(c => c.Name == "Embedding"), "the column named when the trainer was created");
         Assert.IsFalse(shape.Any(c => c.Name == "Other"));
         Assert.AreSame(options, trainer.TrainerOptions);
@@ -140,9 +140,4 @@ public sealed class TrainerSettingsTests
         if (type == typeof(CancellationToken)) return new CancellationTokenSource().Token;
         throw new AssertFailedException($"No different value for a field of type {type}: extend Different.");
     }
-
-    /// <summary>SchemaShape.Create is internal to ML.NET; estimators get shapes from it, so the test does too.</summary>
-    private static SchemaShape SchemaShapeOf(DataViewSchema schema)
-        => (SchemaShape)typeof(SchemaShape).GetMethod("Create", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic, new[] { typeof(DataViewSchema) })!
-            .Invoke(null, new object[] { schema })!;
 }
