@@ -52,3 +52,24 @@ public enum LH2FaceNativeHeap
     /// <summary>The heap as the process has it: glibc's defaults or the host's own settings (lower peak memory, much slower training).</summary>
     Unchanged,
 }
+
+/// <summary>How Fit reads the training images (Options.DataLoading).</summary>
+public enum LH2FaceDataLoading
+{
+    /// <summary>
+    /// Cache when the images fit Options.MaxCacheBytes, else stream when the data can be read by position
+    /// (an <c>IRandomAccessDataView</c>: ImageFolderReader.ToDataView, InsightFaceRecordReader.ToDataView); otherwise Fit fails
+    /// naming MaxCacheBytes.
+    /// </summary>
+    Auto,
+
+    /// <summary>Decode every image once and hold its pixels at the input size in memory (up to Options.MaxCacheBytes).</summary>
+    Cache,
+
+    /// <summary>
+    /// Decode each batch's images as the batches need them, on Options.LoaderThreads background threads with a bounded
+    /// prefetch queue; only the labels stay in memory. Needs an <c>IRandomAccessDataView</c>. The same seed gives the same
+    /// batches, losses and checkpoints as Cache.
+    /// </summary>
+    Stream,
+}

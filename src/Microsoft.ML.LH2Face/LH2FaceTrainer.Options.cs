@@ -241,8 +241,20 @@ public sealed partial class LH2FaceTrainer
         /// <summary>Stop after this many optimiser steps in total (0 = run every epoch). The schedule still spans all epochs.</summary>
         public int MaxSteps;
 
-        /// <summary>Largest training set, in bytes of cached pixels, held in memory.</summary>
+        /// <summary>
+        /// Largest training set, in bytes of cached pixels (one byte per value for 8-bit images, four otherwise), held in
+        /// memory. Past it, <see cref="DataLoading"/> = Auto streams data that can be read by position and fails otherwise.
+        /// </summary>
         public long MaxCacheBytes = 4L << 30;
+
+        /// <summary>Whether Fit caches the training images in memory or streams them from their source: see <see cref="LH2FaceDataLoading"/>.</summary>
+        public LH2FaceDataLoading DataLoading = LH2FaceDataLoading.Auto;
+
+        /// <summary>
+        /// Threads that decode and resize streamed images in the background (0 = half the processors, at least one). The
+        /// order of images, and so every result, does not depend on it.
+        /// </summary>
+        public int LoaderThreads;
 
         /// <summary>
         /// The C heap policy Fit applies on Linux with glibc: <see cref="LH2FaceNativeHeap.KeepFreed"/> (default; several times

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.LH2Face.Data.Formats;
 using Microsoft.ML.LH2Face.Onnx;
 using Microsoft.ML.LH2Face.Rendering;
 using Microsoft.ML.LH2Face.Settings;
@@ -62,7 +63,7 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
         var validationSet = settings.Run.ValidationSet;
         var validationKind = validationSet is null ? (ImageInputKind?)null : InputValidation.Check(validationSet.Schema, settings, "validation set");
 
-        var train = LoadImages(input, kind, "training data");
+        var train = LoadTrainingImages(input, kind);
         var validation = validationKind is null ? null : LoadImages(validationSet!, validationKind.Value, "validation set");
         var result = new TrainingSession(settings, train, validation, log).Run();
         FaceNetwork? network = result.Network;
@@ -88,18 +89,58 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
         return (transformer, network);
     }
 
+    /// <summary>
+    /// The training images, cached or streamed as <see cref="Options.DataLoading"/> says: Auto caches until the pixels pass
+    /// MaxCacheBytes, then streams a view that can be read by position (and fails, naming MaxCacheBytes, one that cannot).
+    /// </summary>
+    private ITrainingImages LoadTrainingImages(IDataView data, ImageInputKind kind)
+    {
+        const string dataName = "training data";
+        var run = settings.Run;
+        var randomAccess = data as IRandomAccessDataView;
+        if (run.DataLoading == LH2FaceDataLoading.Stream && randomAccess is null)
+        {
+            throw new InvalidOperationException(
+                $"Options.DataLoading = Stream needs training data that can be read by position (an IRandomAccessDataView), but Fit got a {data.GetType().Name}: " +
+                "pass ImageFolderReader.ToDataView() or InsightFaceRecordReader.ToDataView() (opened without skipCorrupt) straight to the trainer, with no transform in " +
+                "between (its Image and Label columns are what the trainer reads), or use DataLoading = Auto or Cache.");
+        }
+        long estimate = randomAccess is null ? 0 : (long)randomAccess.RowCount * 3 * settings.Backbone.InputSize * settings.Backbone.InputSize;
+        string? reason = run.DataLoading == LH2FaceDataLoading.Stream ? "DataLoading = Stream"
+            : run.DataLoading == LH2FaceDataLoading.Auto && randomAccess is not null && estimate > run.MaxCacheBytes
+                ? $"{randomAccess.RowCount} images need at least {FaceImageSet.FormatBytes(estimate)} of pixels, more than MaxCacheBytes = {FaceImageSet.FormatBytes(run.MaxCacheBytes)}"
+                : null;
+        if (reason is null)
+        {
+            var (pixelData, pixelColumn, _) = PreparePixels(data, kind);
+            bool streamable = run.DataLoading == LH2FaceDataLoading.Auto && randomAccess is not null;
+            var cached = FaceImageSet.TryLoad(pixelData, settings.Columns.Label, pixelColumn, settings.Backbone.InputSize, run.MaxCacheBytes, dataName, run.CancellationToken, streamable);
+            if (cached is not null)
+                return cached;
+            reason = $"its pixels passed MaxCacheBytes = {FaceImageSet.FormatBytes(run.MaxCacheBytes)} while caching";
+        }
+        var (_, column, preprocessing) = PreparePixels(randomAccess!, kind);
+        return StreamedFaceImages.Open(randomAccess!, preprocessing, settings.Columns.Label, column, settings.Backbone.InputSize, run.DecodingThreads, dataName, reason,
+            run.CancellationToken);
+    }
+
     /// <summary>Reads the images of <paramref name="data"/> into memory as planar pixels at the model input size.</summary>
     private FaceImageSet LoadImages(IDataView data, ImageInputKind kind, string dataName)
     {
-        var pixelColumn = settings.Columns.Image;
-        int side = settings.Backbone.InputSize;
-        if (kind == ImageInputKind.Image)
-        {
-            var context = new MLContext(settings.Run.Seed);
-            var prep = Preprocessing.ImageToPixels(context.Transforms, settings.Columns.Image, ResizedImageColumn, PreparedPixelsColumn, side);
-            data = prep.Fit(data).Transform(data);
-            pixelColumn = PreparedPixelsColumn;
-        }
-        return FaceImageSet.Load(data, settings.Columns.Label, pixelColumn, side, settings.Run.MaxCacheBytes, dataName, settings.Run.CancellationToken);
+        var (pixelData, pixelColumn, _) = PreparePixels(data, kind);
+        return FaceImageSet.Load(pixelData, settings.Columns.Label, pixelColumn, settings.Backbone.InputSize, settings.Run.MaxCacheBytes, dataName, settings.Run.CancellationToken);
+    }
+
+    /// <summary>
+    /// The data with a planar pixel column at the input size: image input goes through <see cref="Preprocessing.ImageToPixels"/>
+    /// (also returned, to apply to streamed rows); pixel input is used as it is.
+    /// </summary>
+    private (IDataView Data, string PixelColumn, ITransformer? Preprocessing) PreparePixels(IDataView data, ImageInputKind kind)
+    {
+        if (kind != ImageInputKind.Image)
+            return (data, settings.Columns.Image, null);
+        var context = new MLContext(settings.Run.Seed);
+        var prep = Preprocessing.ImageToPixels(context.Transforms, settings.Columns.Image, ResizedImageColumn, PreparedPixelsColumn, settings.Backbone.InputSize).Fit(data);
+        return (prep.Transform(data), PreparedPixelsColumn, prep);
     }
 }

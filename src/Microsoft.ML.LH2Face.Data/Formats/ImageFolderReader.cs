@@ -50,14 +50,33 @@ public sealed class ImageFolderReader
 
     /// <summary>
     /// The images as a streaming <see cref="IDataView"/>: "Image" (MLImage, loaded on demand), "Label" (uint key of
-    /// <see cref="Identities"/>.Count values with the identity names as key values), "Identity" and "Path" (text).
+    /// <see cref="Identities"/>.Count values with the identity names as key values), "Identity" and "Path" (text). The
+    /// view is an <see cref="IRandomAccessDataView"/>: any image can be read by its position in <see cref="Entries"/>.
     /// </summary>
-    public IDataView ToDataView()
-        => new RowDataView<ImageFolderEntry>(
-            () => _entries,
-            _entries.Count,
+    public IDataView ToDataView() => ToDataView(_entries, Identities);
+
+    /// <summary>
+    /// The same view (<see cref="ToDataView()"/>) over any list of <paramref name="entries"/>, for a list filtered or built
+    /// elsewhere: each entry's <see cref="ImageFolderEntry.LabelIndex"/> indexes <paramref name="identities"/>, the key values.
+    /// </summary>
+    /// <exception cref="ArgumentException">A label index is outside <paramref name="identities"/>.</exception>
+    public static IRandomAccessDataView ToDataView(IReadOnlyList<ImageFolderEntry> entries, IReadOnlyList<string> identities)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(identities);
+        for (int i = 0; i < entries.Count; i++)
+        {
+            if ((uint)entries[i].LabelIndex >= (uint)identities.Count)
+            {
+                throw new ArgumentException($"Entry {i} ('{entries[i].Path}') has label index {entries[i].LabelIndex}; the {identities.Count} identities allow 0 to {identities.Count - 1}.", nameof(entries));
+            }
+        }
+        return new IndexedRowDataView<ImageFolderEntry>(
+            entries.Count,
+            i => entries[i],
             ImageColumns.File<ImageFolderEntry>("Image", e => e.Path),
-            ImageColumns.Key<ImageFolderEntry>("Label", Identities.Count, e => e.LabelIndex, Identities),
+            ImageColumns.Key<ImageFolderEntry>("Label", identities.Count, e => e.LabelIndex, identities),
             ImageColumns.Text<ImageFolderEntry>("Identity", e => e.Identity),
             ImageColumns.Text<ImageFolderEntry>("Path", e => e.Path));
+    }
 }

@@ -114,15 +114,23 @@ public sealed class InsightFaceRecordReader : IDisposable
 
     /// <summary>
     /// The pack as a streaming <see cref="IDataView"/>: "Image" (MLImage, decoded on demand), "Label" (uint key of
-    /// <see cref="NumClasses"/> values, label + 1) and "Key" (Int64 record key).
+    /// <see cref="NumClasses"/> values, label + 1) and "Key" (Int64 record key). Without <see cref="SkipCorrupt"/> the view
+    /// is an <see cref="IRandomAccessDataView"/> (row i is the record <see cref="ImageKeys"/>[i], read through the .idx
+    /// offsets), so the trainer can stream a pack larger than memory; with it, the corrupt records are only known after a
+    /// pass, so the view is sequential.
     /// </summary>
     public IDataView ToDataView()
-        => new RowDataView<InsightFaceRecord>(
-            Enumerate,
-            SkipCorrupt ? null : _imageKeys.Length,
+    {
+        var columns = new[]
+        {
             ImageColumns.Encoded<InsightFaceRecord>("Image", r => r.Image, r => $"'{RecPath}' record {r.Key} at offset {_records.OffsetOf(r.Key)}"),
             ImageColumns.Key<InsightFaceRecord>("Label", NumClasses, r => r.Label),
-            RowColumn<InsightFaceRecord>.Create("Key", NumberDataViewType.Int64, (InsightFaceRecord r, ref long value) => value = r.Key));
+            RowColumn<InsightFaceRecord>.Create("Key", NumberDataViewType.Int64, (InsightFaceRecord r, ref long value) => value = r.Key),
+        };
+        return SkipCorrupt
+            ? new RowDataView<InsightFaceRecord>(Enumerate, null, columns)
+            : new IndexedRowDataView<InsightFaceRecord>(_imageKeys.Length, i => Read(_imageKeys[i]), columns);
+    }
 
     /// <summary>Closes the .rec file.</summary>
     public void Dispose() => _records.Dispose();

@@ -22,7 +22,7 @@ internal sealed record FaceBatch(long Step, int Epoch, float[] Pixels, long[] La
 
 /// <summary>
 /// Produces batches on a background thread (so decoding, flipping and copying overlap the training
-/// step) in an order that depends only on (seed, epoch, position): a resumed run sees exactly the
+/// step; a streamed set decodes on further threads of its own) at most <see cref="Prefetch"/> ahead, in an order that depends only on (seed, epoch, position): a resumed run sees exactly the
 /// batches an uninterrupted run would. The last incomplete batch of an epoch is dropped, as
 /// arcface_torch does (drop_last), so batch norm never sees a batch of one. The pixel buffers are a
 /// fixed pool the consumer hands back (<see cref="Release"/>): in steady state the producer thread
@@ -31,8 +31,9 @@ internal sealed record FaceBatch(long Step, int Epoch, float[] Pixels, long[] La
 /// </summary>
 internal sealed class BatchLoader : IDisposable
 {
-    private const int Prefetch = 3;
-    private readonly FaceImageSet images;
+    /// <summary>Batches the producer may hold ready: a bounded queue, so streamed data never piles up in memory.</summary>
+    public const int Prefetch = 3;
+    private readonly ITrainingImages images;
     private readonly int batchSize;
     private readonly int seed;
     private readonly bool flip;
@@ -41,7 +42,7 @@ internal sealed class BatchLoader : IDisposable
     private readonly CancellationTokenSource stop;
     private readonly Task producer;
 
-    public BatchLoader(FaceImageSet images, int batchSize, int seed, bool flip, long firstStep, long lastStep, CancellationToken cancellation)
+    public BatchLoader(ITrainingImages images, int batchSize, int seed, bool flip, long firstStep, long lastStep, CancellationToken cancellation)
     {
         this.images = images;
         this.batchSize = batchSize;
@@ -103,7 +104,8 @@ internal sealed class BatchLoader : IDisposable
             long stepsPerEpoch = StepsPerEpoch;
             int[]? order = null;
             int orderEpoch = -1;
-            int pixels = images.PixelsPerImage;
+            var indices = new int[batchSize];
+            var flips = new bool[batchSize];
             for (long step = firstStep; step < lastStep; step++)
             {
                 int epoch = (int)(step / stepsPerEpoch);
@@ -118,10 +120,11 @@ internal sealed class BatchLoader : IDisposable
                 for (int i = 0; i < batchSize; i++)
                 {
                     int position = start + i;
-                    int index = order![position];
-                    images.CopyImage(index, batchPixels.AsSpan(i * pixels, pixels), flip && FlipAt(seed, epoch, position));
-                    labels[i] = images.Labels[index];
+                    indices[i] = order![position];
+                    flips[i] = flip && FlipAt(seed, epoch, position);
+                    labels[i] = images.Labels[indices[i]];
                 }
+                images.Fill(indices, flips, batchPixels);
                 queue.Add(new FaceBatch(step, epoch, batchPixels, labels), token);
             }
         }

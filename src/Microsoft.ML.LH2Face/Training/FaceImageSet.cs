@@ -8,7 +8,7 @@ namespace Microsoft.ML.LH2Face.Training;
 /// that every epoch can visit the images in a seeded random order (and a resumed run can continue in
 /// the middle of one), and so that MLImage values, which ML.NET disposes after one pass, are read once.
 /// </summary>
-internal sealed class FaceImageSet
+internal sealed class FaceImageSet : ITrainingImages
 {
     private readonly List<byte[]>? bytes;
     private readonly List<float[]>? floats;
@@ -34,6 +34,13 @@ internal sealed class FaceImageSet
 
     /// <summary>Reads every row of <paramref name="data"/>: a key label column and a planar pixel vector column.</summary>
     public static FaceImageSet Load(IDataView data, string labelColumn, string pixelColumn, int inputSize, long maxBytes, string dataName, CancellationToken cancellation)
+        => TryLoad(data, labelColumn, pixelColumn, inputSize, maxBytes, dataName, cancellation, streamable: false)!;
+
+    /// <summary>
+    /// <see cref="Load"/>, except that when <paramref name="streamable"/> and the pixels pass <paramref name="maxBytes"/>, it
+    /// stops reading and returns null (the caller streams instead) rather than failing.
+    /// </summary>
+    public static FaceImageSet? TryLoad(IDataView data, string labelColumn, string pixelColumn, int inputSize, long maxBytes, string dataName, CancellationToken cancellation, bool streamable)
     {
         var labelCol = data.Schema[labelColumn];
         var pixelCol = data.Schema[pixelColumn];
@@ -53,13 +60,9 @@ internal sealed class FaceImageSet
         {
             cancellation.ThrowIfCancellationRequested();
             getLabel(ref key);
-            if (key == 0)
-                throw new InvalidOperationException(
-                    $"Column '{labelColumn}' of the {dataName} has a missing key value at row {row}: every image needs a label known to MapValueToKey.");
+            CheckLabel(key, labelColumn, dataName, row);
             getPixels(ref pixels);
-            if (pixels.Length != pixelsPerImage)
-                throw new InvalidOperationException(
-                    $"Row {row} of the {dataName} has {pixels.Length} pixel values; the model input needs 3*{inputSize}*{inputSize} = {pixelsPerImage}.");
+            CheckPixelCount(pixels.Length, inputSize, dataName, row);
             var values = pixels.DenseValues().ToArray();
             if (floatImages is null && IsByteImage(values))
             {
@@ -79,8 +82,13 @@ internal sealed class FaceImageSet
                 bytesSoFar += 4L * pixelsPerImage;
             }
             if (bytesSoFar > maxBytes)
+            {
+                if (streamable)
+                    return null;
                 throw new InvalidOperationException(
-                    $"The {dataName} needs more than MaxCacheBytes = {maxBytes} bytes of pixels in memory at InputSize {inputSize}: raise Options.MaxCacheBytes or lower InputSize.");
+                    $"The {dataName} needs more than MaxCacheBytes = {maxBytes} bytes of pixels in memory at InputSize {inputSize}: raise Options.MaxCacheBytes, " +
+                    "lower InputSize, or pass Fit a view it can stream (ImageFolderReader.ToDataView() or InsightFaceRecordReader.ToDataView(), with no transform in between) with DataLoading = Auto or Stream.");
+            }
             labels.Add((int)key - 1);
             row++;
         }
@@ -89,6 +97,35 @@ internal sealed class FaceImageSet
         return floatImages is null
             ? new FaceImageSet(byteImages, null, labels.ToArray(), classCount, inputSize)
             : new FaceImageSet(null, floatImages, labels.ToArray(), classCount, inputSize);
+    }
+
+    /// <summary>Throws when a row's key label is missing (0).</summary>
+    public static void CheckLabel(uint key, string labelColumn, string dataName, long row)
+    {
+        if (key == 0)
+            throw new InvalidOperationException(
+                $"Column '{labelColumn}' of the {dataName} has a missing key value at row {row}: every image needs a label known to MapValueToKey.");
+    }
+
+    /// <summary>Throws when a row has the wrong number of pixel values for the input size.</summary>
+    public static void CheckPixelCount(int count, int inputSize, string dataName, long row)
+    {
+        int pixelsPerImage = 3 * inputSize * inputSize;
+        if (count != pixelsPerImage)
+            throw new InvalidOperationException(
+                $"Row {row} of the {dataName} has {count} pixel values; the model input needs 3*{inputSize}*{inputSize} = {pixelsPerImage}.");
+    }
+
+    public string Describe() => $"cached in memory ({Count} images, {FormatBytes((bytes is not null ? 1 : 4) * (long)Count * PixelsPerImage)} of pixels)";
+
+    /// <summary>A size for messages: bytes below a megabyte, whole megabytes above.</summary>
+    public static string FormatBytes(long bytes) => bytes < 1 << 20 ? $"{bytes} bytes" : $"{bytes >> 20} MB";
+
+    public void Fill(int[] indices, bool[] flips, float[] destination)
+    {
+        int pixels = PixelsPerImage;
+        for (int i = 0; i < indices.Length; i++)
+            CopyImage(indices[i], destination.AsSpan(i * pixels, pixels), flips[i]);
     }
 
     private static bool IsByteImage(float[] values)
@@ -105,13 +142,13 @@ internal sealed class FaceImageSet
     public void CopyImage(int index, Span<float> destination, bool flip)
     {
         if (bytes is not null)
-            CopyImage(bytes[index], destination, flip, InputSize);
+            CopyPlanar<byte>(bytes[index], destination, flip, InputSize);
         else
-            CopyImage(floats![index], destination, flip, InputSize);
+            CopyPlanar<float>(floats![index], destination, flip, InputSize);
     }
 
     /// <summary>Planar rows of every channel are consecutive runs of <paramref name="side"/> values, so a mirror reverses each run.</summary>
-    private static void CopyImage<T>(T[] source, Span<float> destination, bool flip, int side)
+    public static void CopyPlanar<T>(ReadOnlySpan<T> source, Span<float> destination, bool flip, int side)
         where T : System.Numerics.INumberBase<T>
     {
         if (!flip)

@@ -26,14 +26,14 @@ internal sealed class TrainingSession
     private const int MaxValidationImages = 2000;
 
     private readonly TrainerSettings settings;
-    private readonly FaceImageSet train;
+    private readonly ITrainingImages train;
     private readonly FaceImageSet? validation;
     private readonly Action<string> log;
 
     /// <summary>A few images of the first training batch, kept to check the finished model's outputs are finite.</summary>
     private Tensor? probe;
 
-    public TrainingSession(TrainerSettings settings, FaceImageSet train, FaceImageSet? validation, Action<string> log)
+    public TrainingSession(TrainerSettings settings, ITrainingImages train, FaceImageSet? validation, Action<string> log)
     {
         this.settings = settings;
         this.train = train;
@@ -205,6 +205,7 @@ internal sealed class TrainingSession
         log($"LH2Face training: {train.Count} images, {train.ClassCount} identities, device {device.type}, backbone {settings.Backbone.Kind} at {settings.Backbone.InputSize}px, " +
             $"embedding {settings.Backbone.EmbeddingSize}, head {settings.Loss.Head.Kind}, optimiser {settings.Schedule.Optimizer} lr {settings.Schedule.LearningRate}, batch {batchSize}, " +
             $"{settings.Schedule.Epochs} epochs x {stepsPerEpoch} steps, seed {settings.Run.Seed}.");
+        log($"Training images: {train.Describe()}.");
         log($"Loss: {LossConfiguration.ToJson(settings.Loss, train.ClassCount)}");
         if (settings.Renderer is { } renderer)
             log(RendererTraining.Describe(renderer));

@@ -109,4 +109,48 @@ public sealed class ImageFolderReaderTests
         image.Dispose();
         CollectionAssert.AreEqual(new[] { (2, "alice"), (2, "bob") }, rows);
     }
+
+    [TestMethod]
+    public void ToDataView_IsRandomAccess_AndAnyEntryListCanBeViewed()
+    {
+        using var temp = new TempFolder();
+        Save(temp.File("id0/0.png"), 2);
+        Save(temp.File("id0/1.png"), 3);
+        Save(temp.File("id1/0.png"), 4);
+        var reader = new ImageFolderReader(temp.Path);
+        var view = (IRandomAccessDataView)reader.ToDataView();
+        Assert.AreEqual(3, view.RowCount);
+        static List<(int Width, uint Label, string Path)> Rows(IDataView rows)
+        {
+            var result = new List<(int, uint, string)>();
+            using var cursor = rows.GetRowCursor(rows.Schema);
+            var image = cursor.GetGetter<MLImage>(rows.Schema["Image"]);
+            var label = cursor.GetGetter<uint>(rows.Schema["Label"]);
+            var path = cursor.GetGetter<ReadOnlyMemory<char>>(rows.Schema["Path"]);
+            MLImage value = null!;
+            uint l = 0;
+            ReadOnlyMemory<char> p = default;
+            while (cursor.MoveNext())
+            {
+                image(ref value);
+                label(ref l);
+                path(ref p);
+                result.Add((value.Width, l, Path.GetFileName(Path.GetDirectoryName(p.ToString()))!));
+            }
+            value?.Dispose();
+            return result;
+        }
+        CollectionAssert.AreEqual(new[] { (4, 2u, "id1"), (2, 1u, "id0") }, Rows(view.SelectRows([2, 0])));
+
+        // A filtered list (one image left out) under other identity names.
+        var kept = new[] { reader.Entries[2], reader.Entries[1] };
+        var filtered = ImageFolderReader.ToDataView(kept, ["first", "second"]);
+        Assert.AreEqual(2, filtered.RowCount);
+        CollectionAssert.AreEqual(new[] { (4, 2u, "id1"), (3, 1u, "id0") }, Rows(filtered));
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        filtered.Schema["Label"].GetKeyValues(ref names);
+        CollectionAssert.AreEqual(new[] { "first", "second" }, names.DenseValues().Select(n => n.ToString()).ToArray());
+        var e = Assert.ThrowsExactly<ArgumentException>(() => ImageFolderReader.ToDataView(kept, ["only"]));
+        Assert.Contains("has label index 1; the 1 identities allow 0 to 0.", e.Message);
+    }
 }

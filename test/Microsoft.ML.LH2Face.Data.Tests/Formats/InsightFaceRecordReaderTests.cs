@@ -138,6 +138,7 @@ public sealed class InsightFaceRecordReaderTests
         Assert.AreEqual(3, lenient.CorruptCount, "a record is counted once however often it is read");
         var view = lenient.ToDataView();
         Assert.IsNull(view.GetRowCount(), "unknown until the corrupt records are found");
+        Assert.IsNotInstanceOfType<IRandomAccessDataView>(view, "positions are unknown until the corrupt records are found");
         var keys = new List<long>();
         using var cursor = view.GetRowCursor([view.Schema["Key"]]);
         var key = cursor.GetGetter<long>(view.Schema["Key"]);
@@ -202,5 +203,50 @@ public sealed class InsightFaceRecordReaderTests
         }
         CollectionAssert.AreEqual(new[] { 5, 6, 7, 8 }, widths);
         CollectionAssert.AreEqual(new uint[] { 1, 1, 2, 3 }, keys);
+    }
+
+    [TestMethod]
+    public void ToDataView_SelectRows_ReadsThoseRecordsInThatOrderFromSeveralThreads()
+    {
+        using var temp = new TempFolder();
+        var images = Enumerable.Range(0, 6).Select(i => TestImages.Png(3 + i, 4, i)).ToArray();
+        using (var writer = new InsightFaceRecordWriter(temp.Path, imageSize: 8))
+        {
+            for (int i = 0; i < images.Length; i++)
+                writer.WriteImage(i / 2, images[i]);
+        }
+        using var reader = InsightFaceRecordReader.Open(temp.Path);
+        var view = (IRandomAccessDataView)reader.ToDataView();
+        Assert.AreEqual(6, view.RowCount);
+        static List<(int Width, uint Label, long Key)> Rows(IDataView rows)
+        {
+            var result = new List<(int, uint, long)>();
+            using var cursor = rows.GetRowCursor(rows.Schema);
+            var image = cursor.GetGetter<MLImage>(rows.Schema["Image"]);
+            var label = cursor.GetGetter<uint>(rows.Schema["Label"]);
+            var key = cursor.GetGetter<long>(rows.Schema["Key"]);
+            MLImage value = null!;
+            uint l = 0;
+            long k = 0;
+            while (cursor.MoveNext())
+            {
+                image(ref value);
+                label(ref l);
+                key(ref k);
+                result.Add((value.Width, l, k));
+            }
+            value?.Dispose();
+            return result;
+        }
+        var expected = new[] { (8, 3u, 6L), (3, 1u, 1L), (8, 3u, 6L), (5, 2u, 3L) };
+        var selected = view.SelectRows([5, 0, 5, 2]);
+        Assert.AreEqual(4L, selected.GetRowCount());
+        CollectionAssert.AreEqual(expected, Rows(selected));
+        var parallel = new List<(int, uint, long)>[8];
+        Parallel.For(0, parallel.Length, i => parallel[i] = Rows(view.SelectRows([5, 0, 5, 2])));
+        foreach (var rows in parallel)
+            CollectionAssert.AreEqual(expected, rows);
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => view.SelectRows([1, 6]));
+        Assert.Contains("Row positions run from 0 to 5.", e.Message);
     }
 }
