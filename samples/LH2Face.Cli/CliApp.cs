@@ -56,7 +56,10 @@ public static class CliApp
     private static Command Train(IAnsiConsole console, Func<ParseResult, CliErrors> errors, CancellationToken cancellationToken)
     {
         var d = new TrainSettings { DataFolder = "", OutputPath = "" };
-        var data = new Option<string?>("--data") { Description = "Image folder: <data>/<identity>/*.png|jpg|jpeg (the identity is the sub-folder name). Omitted: the SynthFace small train set is written beside --out and used." };
+        var data = new Option<string?>("--data") { Description = "Image folder: <data>/<identity>/*.png|jpg|jpeg (the identity is the sub-folder name), or an insightface RecordIO pack (train.rec with train.idx beside it, or their folder). Omitted: the SynthFace small train set is written beside --out and used." };
+        var dataLoading = new Option<LH2FaceDataLoading>("--data-loading") { Description = "Auto (cache the images in memory while they fit --max-cache-mb, else stream them), Cache, or Stream (decode each batch's images on background threads; same results as Cache).", DefaultValueFactory = _ => d.DataLoading };
+        var maxCache = new Option<long>("--max-cache-mb") { Description = "Most memory, in MB, for cached training pixels at the input size (past it, Auto streams).", DefaultValueFactory = _ => d.MaxCacheMegabytes };
+        var loaderThreads = new Option<int>("--loader-threads") { Description = "Threads decoding streamed images (0 = half the processors).", DefaultValueFactory = _ => d.LoaderThreads };
         var output = new Option<string>("--out") { Description = "ML.NET model zip to write.", Required = true };
         var backbone = new Option<LH2FaceBackbone>("--backbone") { Description = "Backbone network (Compact trains on CPUs).", DefaultValueFactory = _ => d.Backbone };
         var inputSize = new Option<int>("--input-size") { Description = "Side of the network input in pixels.", DefaultValueFactory = _ => d.InputSize };
@@ -84,7 +87,7 @@ public static class CliApp
 
         var command = new Command("train", "Train a face-embedding model on an identity folder and save it as an ML.NET model zip.")
         {
-            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, nativeHeap, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, rendererLr, rendererFov, montage, logFile, skipCorrupt, resize,
+            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, nativeHeap, dataLoading, maxCache, loaderThreads, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, rendererLr, rendererFov, montage, logFile, skipCorrupt, resize,
         };
         command.SetAction(r => TrainCommand.Run(new TrainSettings
         {
@@ -100,6 +103,9 @@ public static class CliApp
             Head = r.GetValue(head),
             Device = r.GetValue(device),
             NativeHeap = r.GetValue(nativeHeap),
+            DataLoading = r.GetValue(dataLoading),
+            MaxCacheMegabytes = r.GetValue(maxCache),
+            LoaderThreads = r.GetValue(loaderThreads),
             Seed = r.GetValue(seed),
             CheckpointDirectory = r.GetValue(checkpointDir),
             CheckpointEveryNSteps = r.GetValue(checkpointEvery),

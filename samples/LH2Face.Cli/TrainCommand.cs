@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face;
+using Microsoft.ML.LH2Face.Data.Formats;
 using Microsoft.ML.LH2Face.Data.Synthetic;
 using Spectre.Console;
 
@@ -80,6 +81,11 @@ public static class TrainCommand
         options.LearningRate = s.LearningRate;
         options.Device = s.Device;
         options.NativeHeap = s.NativeHeap;
+        options.DataLoading = s.DataLoading;
+        options.MaxCacheBytes = s.MaxCacheMegabytes < 0 || s.MaxCacheMegabytes > long.MaxValue >> 20
+            ? throw new CliException($"--max-cache-mb is {s.MaxCacheMegabytes}; use 0 (always stream) or a size in MB.")
+            : s.MaxCacheMegabytes << 20;
+        options.LoaderThreads = s.LoaderThreads;
         options.Seed = s.Seed;
         options.CheckpointDirectory = s.CheckpointDirectory;
         options.CheckpointEveryNSteps = s.CheckpointEveryNSteps;
@@ -108,16 +114,9 @@ public static class TrainCommand
         var options = Options(s, cancellationToken);
         _ = new MLContext(s.Seed).Transforms.LH2Face(options); // validates every option now, not after the images are read
         var dataFolder = s.DataFolder ?? WriteSynthFaceTrainSet(modelPath, console);
-        var rows = ImageFiles.KeepDecodable(ImageFiles.ReadIdentityFolder(dataFolder, out var skipped), r => r.Path, s.SkipCorrupt, console, new ImagePolicy(s.InputSize, s.Resize));
-        int identities = rows.Select(r => r.Identity).Distinct(StringComparer.Ordinal).Count();
-        if (identities < 2)
-            throw new CliException($"Data folder '{dataFolder}' has decodable images of only {identities} identity; training needs at least 2.");
-        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"{rows.Count} images of {identities} identities in '{dataFolder}'.")));
-        if (skipped.Count > 0)
-            console.MarkupLine($"[yellow]Skipped {skipped.Count} sub-folder(s) without images:[/] {Markup.Escape(string.Join(", ", skipped.Take(10)))}{(skipped.Count > 10 ? ", ..." : "")}");
-
         var ml = new MLContext(s.Seed);
+        using var input = RecordPack(dataFolder) is { } packPath ? PackInput(packPath, s, ml, console) : FolderInput(dataFolder, s, ml, console);
+
         // The log is written as training goes (it is the record of a run, read while it runs), not moved into place at the end.
         using var log = logPath is null ? null : new StreamWriter(logPath, append: false) { AutoFlush = true };
         if (log is not null)
@@ -129,7 +128,6 @@ public static class TrainCommand
                         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:HH:mm:ss} {e.RawMessage}"));
             };
         }
-        var data = ml.Data.LoadFromEnumerable(rows.Select(r => new ImageRow { ImagePath = r.Path, Identity = r.Identity }));
         var clock = Stopwatch.StartNew();
         TransformerChain<LH2FaceTransformer>? model = null;
         TrainingProgress? reporter = null;
@@ -143,22 +141,20 @@ public static class TrainCommand
                     task.IsIndeterminate = true;
                     reporter = new TrainingProgress(task, s.Epochs);
                     options.Progress = reporter;
-                    var pipeline = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageRow.ImagePath))
-                        .Append(ml.Transforms.Conversion.MapValueToKey("Label", nameof(ImageRow.Identity)))
-                        .Append(ml.Transforms.LH2Face(options));
-                    model = pipeline.Fit(data);
+                    var trained = ml.Transforms.LH2Face(options).Fit(input.TrainerInput);
+                    model = new TransformerChain<LH2FaceTransformer>(input.Prefix.Append(trained).ToArray());
                     task.Value = task.MaxValue;
                     task.StopTask();
                 });
 
             var face = model!.LastTransformer;
-            OutputFile.WriteAtomically(modelPath, temp => ml.Model.Save(model, data.Schema, temp));
+            OutputFile.WriteAtomically(modelPath, temp => ml.Model.Save(model, input.ModelInput.Schema, temp));
             if (onnxPath is not null)
                 face.ExportOnnx(onnxPath);
             string? montageNote = null;
             if (montagePath is not null)
             {
-                var (images, note) = MontageImages(s, rows);
+                var (images, note) = MontageImages(s, input);
                 try
                 {
                     RendererMontage.Write(montagePath, face, images);
@@ -198,17 +194,100 @@ public static class TrainCommand
     /// <summary>
     /// The montage's images: without --data, held-out faces of the SynthFace small protocol's test
     /// identities (identity i, sample i); with --data, the first image of each of the first identities
-    /// (training images: the folder has no held-out split).
+    /// (training images: the folder or pack has no held-out split).
     /// </summary>
-    private static (List<MLImage> Images, string Note) MontageImages(TrainSettings s, IReadOnlyList<(string Path, string Identity)> rows)
+    private static (List<MLImage> Images, string Note) MontageImages(TrainSettings s, TrainingInput input)
     {
         if (s.DataFolder is null)
         {
             var generator = new SynthFaceGenerator(SynthFaceProtocol.Create(SynthFaceProtocolOptions.Small()).TestOptions);
             return (Enumerable.Range(0, RendererMontage.DefaultImages).Select(i => generator.Generate(i, i).ToImage()).ToList(), "held-out SynthFace test faces");
         }
-        var firsts = rows.GroupBy(r => r.Identity, StringComparer.Ordinal).Select(g => g.First().Path).Take(RendererMontage.DefaultImages).ToList();
-        return (firsts.Select(MLImage.CreateFromFile).ToList(), "training images, first of each identity");
+        return (input.FirstImages(RendererMontage.DefaultImages), "training images, first of each identity");
+    }
+
+    /// <summary>
+    /// What training reads: the view the trainer fits on (read by position, so it can be streamed), the view the saved model
+    /// takes as input, and the fitted transforms from the one to the other that start the saved model.
+    /// </summary>
+    private sealed class TrainingInput(IDataView trainerInput, IDataView modelInput, ITransformer[] prefix, Func<int, List<MLImage>> firstImages, IDisposable? owned) : IDisposable
+    {
+        public IDataView TrainerInput => trainerInput;
+
+        public IDataView ModelInput => modelInput;
+
+        public ITransformer[] Prefix => prefix;
+
+        /// <summary>The first image of each of the first <paramref name="count"/> identities.</summary>
+        public List<MLImage> FirstImages(int count) => firstImages(count);
+
+        public void Dispose() => owned?.Dispose();
+    }
+
+    /// <summary>The RecordIO pack <paramref name="data"/> names (a .rec file, or a folder holding train.rec), or null for an image folder.</summary>
+    private static string? RecordPack(string data)
+    {
+        if (File.Exists(data))
+        {
+            return Path.GetExtension(data).Equals(".rec", StringComparison.OrdinalIgnoreCase)
+                ? data
+                : throw new CliException($"--data '{data}' is a file but not an insightface RecordIO pack (.rec): give an image folder, train.rec, or the folder holding train.rec and train.idx.");
+        }
+        return Directory.Exists(data) && File.Exists(Path.Combine(data, "train.rec")) ? data : null;
+    }
+
+    /// <summary>
+    /// An insightface pack: its view goes straight to the trainer (Image decoded on demand, Label the record's class), so it
+    /// streams when it does not fit the cache. --skip-corrupt makes the view sequential
+    /// (the corrupt records are known only after a pass), so such a pack is cached.
+    /// </summary>
+    private static TrainingInput PackInput(string path, TrainSettings s, MLContext ml, IAnsiConsole console)
+    {
+        var pack = InsightFaceRecordReader.Open(path, s.SkipCorrupt);
+        try
+        {
+            if (pack.NumClasses < 2)
+                throw new CliException($"RecordIO pack '{path}' has {pack.NumClasses} identity; training needs at least 2.");
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"{pack.ImageKeys.Count} images of {pack.NumClasses} identities in RecordIO pack '{pack.RecPath}'{(s.SkipCorrupt ? " (--skip-corrupt: read sequentially, cached)" : "")}.")));
+            // The saved model takes (ImagePath, Identity) rows and starts with LoadImages, as a folder-trained one does, so
+            // embed and evaluate score image files with either.
+            var modelInput = ml.Data.LoadFromEnumerable(new List<ImageRow>());
+            var loadImages = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageRow.ImagePath)).Fit(modelInput);
+            return new TrainingInput(pack.ToDataView(), modelInput, [loadImages], count => pack.Enumerate()
+                .DistinctBy(r => r.Label).Take(count).Select(r => MLImage.CreateFromStream(new MemoryStream(r.Image, writable: false))).ToList(), pack);
+        }
+        catch
+        {
+            pack.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// An identity folder: the images that decode (<see cref="ImageFiles.KeepDecodable"/>) as a view read by position, labelled
+    /// in order of first appearance as MapValueToKey labels them; the saved model takes (ImagePath, Identity) rows and starts
+    /// with LoadImages and MapValueToKey, so it scores image files as before.
+    /// </summary>
+    private static TrainingInput FolderInput(string dataFolder, TrainSettings s, MLContext ml, IAnsiConsole console)
+    {
+        var rows = ImageFiles.KeepDecodable(ImageFiles.ReadIdentityFolder(dataFolder, out var skipped), r => r.Path, s.SkipCorrupt, console, new ImagePolicy(s.InputSize, s.Resize));
+        var identities = rows.Select(r => r.Identity).Distinct(StringComparer.Ordinal).ToList();
+        if (identities.Count < 2)
+            throw new CliException($"Data folder '{dataFolder}' has decodable images of only {identities.Count} identity; training needs at least 2.");
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"{rows.Count} images of {identities.Count} identities in '{dataFolder}'.")));
+        if (skipped.Count > 0)
+            console.MarkupLine($"[yellow]Skipped {skipped.Count} sub-folder(s) without images:[/] {Markup.Escape(string.Join(", ", skipped.Take(10)))}{(skipped.Count > 10 ? ", ..." : "")}");
+
+        var labels = identities.Select((name, index) => (name, index)).ToDictionary(p => p.name, p => p.index, StringComparer.Ordinal);
+        var entries = rows.Select(r => new ImageFolderEntry(r.Path, r.Identity, labels[r.Identity])).ToList();
+        var modelInput = ml.Data.LoadFromEnumerable(rows.Select(r => new ImageRow { ImagePath = r.Path, Identity = r.Identity }));
+        var prefix = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageRow.ImagePath))
+            .Append(ml.Transforms.Conversion.MapValueToKey("Label", nameof(ImageRow.Identity)))
+            .Fit(modelInput);
+        return new TrainingInput(ImageFolderReader.ToDataView(entries, identities), modelInput, prefix.ToArray(),
+            count => entries.DistinctBy(e => e.LabelIndex).Take(count).Select(e => MLImage.CreateFromFile(e.Path)).ToList(), owned: null);
     }
 
     private static string Format(TimeSpan t) => t.ToString(t.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss\.f", CultureInfo.InvariantCulture);

@@ -7,7 +7,7 @@ public sealed record TrainSettings
 {
     private static readonly LH2FaceTrainer.Options Defaults = new();
 
-    /// <summary>Image folder root/&lt;identity&gt;/*.png|jpg|jpeg; null: write the SynthFace small train set beside the output.</summary>
+    /// <summary>Image folder root/&lt;identity&gt;/*.png|jpg|jpeg, or an insightface RecordIO pack (train.rec or its folder); null: write the SynthFace small train set beside the output.</summary>
     public required string? DataFolder { get; init; }
 
     /// <summary>ML.NET model zip to write.</summary>
@@ -31,6 +31,15 @@ public sealed record TrainSettings
 
     /// <summary>What training does to the process's C heap (KeepFreed: several times faster, higher peak memory; Unchanged).</summary>
     public LH2FaceNativeHeap NativeHeap { get; init; } = Defaults.NativeHeap;
+
+    /// <summary>Cache or stream the training images (Options.DataLoading).</summary>
+    public LH2FaceDataLoading DataLoading { get; init; } = Defaults.DataLoading;
+
+    /// <summary>Options.MaxCacheBytes in megabytes.</summary>
+    public long MaxCacheMegabytes { get; init; } = Defaults.MaxCacheBytes >> 20;
+
+    /// <summary>Threads decoding streamed images (Options.LoaderThreads; 0 = half the processors).</summary>
+    public int LoaderThreads { get; init; } = Defaults.LoaderThreads;
     public int Seed { get; init; } = Defaults.Seed;
     public string? CheckpointDirectory { get; init; }
     public int CheckpointEveryNSteps { get; init; }
