@@ -85,6 +85,26 @@ public sealed class StreamingCommandTests
     }
 
     [TestMethod]
+    public void Train_PackRecordThatDoesNotDecode_FailsNamingTheRecordAndWritesNoModel()
+    {
+        var folder = Path.Combine(root, "faces");
+        FaceFolder.Write(folder, identities: 2, samples: 4, size: 32);
+        var pack = Path.Combine(root, "pack");
+        using (var writer = new InsightFaceRecordWriter(pack, 32))
+        {
+            foreach (var entry in new ImageFolderReader(folder).Entries)
+                writer.WriteImage(entry.LabelIndex, entry.LabelIndex == 1 && entry.Path.EndsWith("002.png", StringComparison.Ordinal) ? "not an image"u8 : File.ReadAllBytes(entry.Path));
+        }
+        var model = Path.Combine(root, "m.zip");
+        var output = new StringWriter();
+        int code = CliApp.Run(Args(pack, model, Path.Combine(root, "l.log"), inputSize: 32, epochs: 2, batchSize: 4, "--data-loading", "Stream"), FaceFolder.Console(output), CancellationToken.None);
+        Assert.AreEqual(1, code, output.ToString());
+        StringAssert.Contains(output.ToString(), "train.rec' record 7 at offset");
+        StringAssert.Contains(output.ToString(), "the 12 image bytes could not be decoded");
+        Assert.IsFalse(File.Exists(model));
+    }
+
+    [TestMethod]
     public void Train_NotAPack_FailsNamingTheFile()
     {
         var file = Path.Combine(root, "faces.zip");

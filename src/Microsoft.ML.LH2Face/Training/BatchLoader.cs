@@ -22,11 +22,12 @@ internal sealed record FaceBatch(long Step, int Epoch, float[] Pixels, long[] La
 
 /// <summary>
 /// Produces batches on a background thread (so decoding, flipping and copying overlap the training
-/// step; a streamed set decodes on further threads of its own) at most <see cref="Prefetch"/> ahead, in an order that depends only on (seed, epoch, position): a resumed run sees exactly the
+/// step; a streamed set decodes on further threads of its own), at most <see cref="Prefetch"/> ahead,
+/// in an order that depends only on (seed, epoch, position): a resumed run sees exactly the
 /// batches an uninterrupted run would. The last incomplete batch of an epoch is dropped, as
 /// arcface_torch does (drop_last), so batch norm never sees a batch of one. The pixel buffers are a
 /// fixed pool the consumer hands back (<see cref="Release"/>): in steady state the producer thread
-/// allocates nothing, so it does not start garbage collections while the training thread is in native
+/// of a cached set allocates nothing, so it does not start garbage collections while the training thread is in native
 /// code (see <see cref="CollectorPause"/>).
 /// </summary>
 internal sealed class BatchLoader : IDisposable
