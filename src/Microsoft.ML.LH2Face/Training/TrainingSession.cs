@@ -94,13 +94,22 @@ internal sealed class TrainingSession
             int brokenPausesBefore = CollectorPause.BrokenRegions;
             network.train();
             var timer = StepTimings is null ? null : new StepClock();
+            // How long the steps waited for the loader: whether streamed decoding keeps up (the first batch always waits).
+            var dataWait = TimeSpan.Zero;
+            int waitingSteps = 0;
+            long firstStep = step;
             using (var loader = new BatchLoader(train, batchSize, settings.Run.Seed, settings.Run.RandomHorizontalFlip, step, lastStep, settings.Run.CancellationToken))
             {
                 while (step < lastStep && !stoppedEarly)
                 {
                     settings.Run.CancellationToken.ThrowIfCancellationRequested();
                     timer?.Start();
+                    long waitStart = Stopwatch.GetTimestamp();
                     var batch = loader.Next();
+                    var waited = Stopwatch.GetElapsedTime(waitStart);
+                    dataWait += waited;
+                    if (waited > TimeSpan.FromMilliseconds(10) && step > firstStep)
+                        waitingSteps++;
                     timer?.Lap(StepPhase.LoaderWait);
                     double lr = schedule.At(step);
                     optimizers.SetLearningRate(lr);
@@ -138,6 +147,8 @@ internal sealed class TrainingSession
                         log($"Early stopping after epoch {batch.Epoch + 1}: no improvement for {tracker.EpochsWithoutImprovement} epochs.");
                 }
             }
+
+            log($"Data loading: the steps waited {dataWait.TotalSeconds:F1} s in all for their batches; {waitingSteps} of the {Math.Max(0, step - firstStep - 1)} steps after the first waited more than 10 ms.");
 
             // Keep the best validation epoch, not the last.
             tracker.RestoreBest(network);

@@ -104,6 +104,8 @@ public sealed class StreamingTests
         CollectionAssert.AreEqual(cached.Embeddings, streamed.Embeddings);
         Assert.IsTrue(cached.Log.Any(l => l == ("Training images: cached in memory (24 images, 73728 bytes of pixels).")), string.Join("\n", cached.Log));
         Assert.IsTrue(streamed.Log.Any(l => l == "Training images: streamed (24 images, 2 decoding thread(s); DataLoading = Stream)."), string.Join("\n", streamed.Log));
+        Assert.IsTrue(streamed.Log.Any(l => l.StartsWith("Data loading: the steps waited ", StringComparison.Ordinal) && l.EndsWith(" of the 5 steps after the first waited more than 10 ms.", StringComparison.Ordinal)),
+            string.Join("\n", streamed.Log));
     }
 
     [TestMethod]
