@@ -144,14 +144,6 @@ public sealed class LossOptionsTests
         }
     }
 
-    /// <summary>Records every progress report on the training thread.</summary>
-    private sealed class Recorder : IProgress<LH2FaceProgress>
-    {
-        public List<LH2FaceProgress> Reports { get; } = new();
-
-        public void Report(LH2FaceProgress value) => Reports.Add(value);
-    }
-
     [TestMethod]
     public void Fit_VmfNllSampledProxiesWithOwnLearningRate_ReportsEveryTermAndLogsTheConfiguration()
     {
@@ -168,7 +160,7 @@ public sealed class LossOptionsTests
         options.ProxyPositiveSampleWeight = options.ProxyNegativeSampleWeight = options.ProxyProxyWeight = 1;
         options.SampleRate = 0.5f;
         options.ProxyLearningRateMultiplier = 10;
-        var recorder = new Recorder();
+        var recorder = new ProgressRecorder();
         options.Progress = recorder;
         using (ml.Transforms.LH2Face(options).Fit(data)) { }
         Assert.AreEqual(6, recorder.Reports.Count);

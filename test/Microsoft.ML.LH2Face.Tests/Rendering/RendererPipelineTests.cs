@@ -41,7 +41,7 @@ public sealed class RendererPipelineTests
         keyMap = ml.Transforms.Conversion.MapValueToKey("Label", nameof(PixelRow.Identity)).Fit(raw);
         heldOut = TestFaces.PixelData(ml, TestFaces.PixelRows(4, 1, Size, 5, firstSample: 50), Size);
         var options = Options();
-        options.Progress = new SynchronousProgress(progress.Add);
+        options.Progress = new ProgressRecorder(progress.Add);
         var trainer = (LH2FaceTrainer)ml.Transforms.LH2Face(options);
         (face, var net) = trainer.FitCore(keyMap.Transform(raw), keepNetwork: true);
         network = net!;
@@ -62,11 +62,6 @@ public sealed class RendererPipelineTests
         options.UseRenderer = true;
         options.RendererResolution = Resolution;
         return options;
-    }
-
-    private sealed class SynchronousProgress(Action<LH2FaceProgress> report) : IProgress<LH2FaceProgress>
-    {
-        public void Report(LH2FaceProgress value) => report(value);
     }
 
     [TestMethod]

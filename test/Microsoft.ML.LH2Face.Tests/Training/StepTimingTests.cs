@@ -33,9 +33,9 @@ public sealed class StepTimingTests
         }
 
         var plainLosses = new List<float>();
-        var plain = Train(Options(new SyncProgress(p => plainLosses.Add(p.Loss))), train, timings: null);
+        var plain = Train(Options(new ProgressRecorder(p => plainLosses.Add(p.Loss))), train, timings: null);
         var timings = new List<StepTiming>();
-        var timed = Train(Options(new SyncProgress(_ => { })), train, timings.Add);
+        var timed = Train(Options(new ProgressRecorder(_ => { })), train, timings.Add);
 
         CollectionAssert.AreEqual(new long[] { 1, 2, 3, 4 }, timings.Select(t => t.Step).ToArray());
         CollectionAssert.AreEqual(plainLosses, timings.Select(t => t.Loss).ToList(), "the step losses with the hook set");
@@ -48,11 +48,5 @@ public sealed class StepTimingTests
             Assert.IsTrue(t.Other >= -1e-6, $"step {t.Step}: {t}");
             Assert.IsTrue(t.PixelCopy > 0 && t.Forward > 0 && t.Backward > 0 && t.Optimizer > 0 && t.Copies > 0 && t.Bookkeeping > 0, $"step {t.Step}: a phase that ran was not timed: {t}");
         }
-    }
-
-    /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SyncProgress(Action<LH2FaceProgress> report) : IProgress<LH2FaceProgress>
-    {
-        public void Report(LH2FaceProgress value) => report(value);
     }
 }

@@ -40,26 +40,13 @@ public sealed class StreamingTests
         return options;
     }
 
-    private sealed class Recorder : IProgress<LH2FaceProgress>
-    {
-        public List<LH2FaceProgress> Reports { get; } = new();
-
-        public Action<LH2FaceProgress>? OnReport { get; set; }
-
-        public void Report(LH2FaceProgress value)
-        {
-            Reports.Add(value);
-            OnReport?.Invoke(value);
-        }
-    }
-
     /// <summary>Fits with <paramref name="options"/> and returns the step losses, the embeddings of every image and the LH2Face log lines.</summary>
     private static (float[] Losses, float[] Embeddings, List<string> Log) Fit(IDataView data, LH2FaceTrainer.Options options)
     {
         var ml = new MLContext(seed: 1);
         var log = new List<string>();
         ml.Log += (_, e) => { if (e.Source == "LH2Face" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) lock (log) log.Add(e.RawMessage); };
-        var recorder = new Recorder();
+        var recorder = new ProgressRecorder();
         options.Progress = recorder;
         using var model = ml.Transforms.LH2Face(options).Fit(data);
         var embeddings = model.Transform(data).GetColumn<float[]>(options.EmbeddingColumnName).SelectMany(e => e).ToArray();
@@ -193,7 +180,7 @@ public sealed class StreamingTests
             killed.CheckpointDirectory = dir;
             killed.CheckpointEveryNSteps = 2;
             killed.CancellationToken = cts.Token;
-            killed.Progress = new Recorder { OnReport = p => { if (p.Step == 5) cts.Cancel(); } };
+            killed.Progress = new ProgressRecorder { OnReport = p => { if (p.Step == 5) cts.Cancel(); } };
             Assert.ThrowsExactly<OperationCanceledException>(() => new MLContext(1).Transforms.LH2Face(killed).Fit(data));
             Assert.AreEqual("step-00000004", File.ReadAllText(Path.Combine(dir, "latest")), "step 4 is in the middle of epoch 2");
 

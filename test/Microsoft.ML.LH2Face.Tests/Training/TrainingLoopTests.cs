@@ -23,20 +23,6 @@ public sealed class TrainingLoopTests
         return options;
     }
 
-    /// <summary>Records every progress report synchronously on the training thread.</summary>
-    private sealed class Recorder : IProgress<LH2FaceProgress>
-    {
-        public List<LH2FaceProgress> Reports { get; } = new();
-
-        public Action<LH2FaceProgress>? OnReport { get; set; }
-
-        public void Report(LH2FaceProgress value)
-        {
-            Reports.Add(value);
-            OnReport?.Invoke(value);
-        }
-    }
-
     private static float[] Embeddings(ITransformer model, IDataView data)
         => Ml.Data.CreateEnumerable<Scored>(model.Transform(data), reuseRowObject: false).SelectMany(r => r.Embedding).ToArray();
 
@@ -71,7 +57,7 @@ public sealed class TrainingLoopTests
         }
         try
         {
-            var full = new Recorder();
+            var full = new ProgressRecorder();
             var uninterrupted = Options(epochs: 3);
             uninterrupted.Progress = full;
             using (Ml.Transforms.LH2Face(uninterrupted).Fit(data)) { }
@@ -82,12 +68,12 @@ public sealed class TrainingLoopTests
             killed.CheckpointDirectory = dir;
             killed.CheckpointEveryNSteps = 2;
             killed.CancellationToken = cts.Token;
-            killed.Progress = new Recorder { OnReport = p => { if (p.Step == 4) cts.Cancel(); } };
+            killed.Progress = new ProgressRecorder { OnReport = p => { if (p.Step == 4) cts.Cancel(); } };
             Assert.ThrowsExactly<OperationCanceledException>(() => Ml.Transforms.LH2Face(killed).Fit(data));
             Assert.AreEqual("step-00000004", File.ReadAllText(Path.Combine(dir, "latest")));
             Assert.AreEqual(renderer, File.Exists(Path.Combine(dir, "step-00000004", "renderer-optimizer.bin")));
 
-            var resumedLog = new Recorder();
+            var resumedLog = new ProgressRecorder();
             var resumed = Options(epochs: 3);
             resumed.ResumeFrom = dir;
             resumed.Progress = resumedLog;
@@ -140,7 +126,7 @@ public sealed class TrainingLoopTests
         var data = KeyedPixels(4, 4, seed: 14);
         var live = new Dictionary<long, long>();
         var options = Options(epochs: 10);
-        options.Progress = new Recorder { OnReport = p => live[p.Step] = DisposeScopeManager.Statistics.ThreadTotalLiveCount };
+        options.Progress = new ProgressRecorder { OnReport = p => live[p.Step] = DisposeScopeManager.Statistics.ThreadTotalLiveCount };
         using (Ml.Transforms.LH2Face(options).Fit(data)) { }
         Assert.AreEqual(20, live.Count);
         Assert.IsTrue(live[3] > 0, "the statistics count the network's own tensors");
@@ -166,7 +152,7 @@ public sealed class TrainingLoopTests
                 options.GradientClipNorm = 0;
             }
             if (ending == "cancelled")
-                options.Progress = new Recorder { OnReport = p => { if (p.Step == 5) cts.Cancel(); } };
+                options.Progress = new ProgressRecorder { OnReport = p => { if (p.Step == 5) cts.Cancel(); } };
             return options;
         }
 
@@ -229,7 +215,7 @@ public sealed class TrainingLoopTests
         options.LearningRate = learningRate;
         options.WarmupEpochs = 0;
         options.GradientClipNorm = 0;
-        var recorder = new Recorder();
+        var recorder = new ProgressRecorder();
         options.Progress = recorder;
         var e = Assert.ThrowsExactly<InvalidOperationException>(() => Ml.Transforms.LH2Face(options).Fit(data));
         StringAssert.Contains(e.Message, "Training diverged at step 1");
@@ -249,7 +235,7 @@ public sealed class TrainingLoopTests
             options.GradientClipNorm = 0;
             options.CheckpointDirectory = dir;
             options.CheckpointEveryNSteps = 1;
-            var recorder = new Recorder();
+            var recorder = new ProgressRecorder();
             options.Progress = recorder;
             var e = Assert.ThrowsExactly<InvalidOperationException>(() => Ml.Transforms.LH2Face(options).Fit(data));
             StringAssert.Contains(e.Message, "Training diverged at epoch");
@@ -284,7 +270,7 @@ public sealed class TrainingLoopTests
         var options = Options(epochs: 8);
         options.ValidationSet = validation;
         options.EarlyStoppingPatience = 1;
-        var recorder = new Recorder();
+        var recorder = new ProgressRecorder();
         options.Progress = recorder;
         using var model = Ml.Transforms.LH2Face(options).Fit(data);
         var summary = model.TrainingSummary;
@@ -303,7 +289,7 @@ public sealed class TrainingLoopTests
     public void Fit_ProgressReportsLossTermsAndKappa()
     {
         var options = Options(epochs: 1).ApplyPreset(LH2FaceLossPreset.LH2FaceLiteral);
-        var recorder = new Recorder();
+        var recorder = new ProgressRecorder();
         options.Progress = recorder;
         using (Ml.Transforms.LH2Face(options).Fit(KeyedPixels(4, 4, seed: 17))) { }
         var first = recorder.Reports[0];
@@ -330,7 +316,7 @@ public sealed class TrainingLoopTests
         options.StepMilestones = new[] { 4 };
         options.WarmupEpochs = 1;
         options.Head = LH2FaceHead.ArcFace;
-        var recorder = new Recorder();
+        var recorder = new ProgressRecorder();
         options.Progress = recorder;
         using var model = ml.Transforms.Conversion.MapValueToKey("Label", nameof(PixelRow.Identity)).Append(ml.Transforms.LH2Face(options)).Fit(raw);
         var losses = model.LastTransformer.TrainingSummary.EpochLosses;
