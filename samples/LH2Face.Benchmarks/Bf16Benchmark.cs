@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.ML.LH2Face;
+using Microsoft.ML.LH2Face.Native;
 using Microsoft.ML.LH2Face.Settings;
 using Microsoft.ML.LH2Face.Training;
 using TorchSharp;
@@ -40,6 +41,9 @@ internal static class Bf16Benchmark
                 default: throw new ArgumentException($"Unknown option '{args[i]}': use --backbone, --input-size, --embedding-size, --batch, --steps, --rounds, --threads or --out.");
             }
         }
+        // The trainer's C heap policy first (Options.NativeHeap): without it glibc unmaps every large activation on free
+        // and both precisions spend most of their time in page faults.
+        Console.WriteLine(GlibcHeap.Apply(LH2FaceNativeHeap.KeepFreed));
         set_num_threads(threads);
         var options = new LH2FaceTrainer.Options { Backbone = backbone, InputSize = size, EmbeddingSize = embedding, Device = LH2FaceDevice.Cpu, DropoutRate = 0 };
         random.manual_seed(42);
