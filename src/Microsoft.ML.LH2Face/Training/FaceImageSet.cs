@@ -96,12 +96,29 @@ internal sealed class FaceImageSet : ITrainingImages
             }
             labels.Add((int)key - 1);
             row++;
+            if (row % ReclaimEvery == 0)
+                ReclaimImages();
         }
         if (labels.Count == 0)
             throw new InvalidOperationException($"The {dataName} has no rows.");
         return floatImages is null
             ? new FaceImageSet(byteImages, null, labels.ToArray(), classCount, inputSize)
             : new FaceImageSet(null, floatImages, labels.ToArray(), classCount, inputSize);
+    }
+
+    /// <summary>Rows read between two <see cref="ReclaimImages"/> calls.</summary>
+    private const int ReclaimEvery = 1000;
+
+    /// <summary>
+    /// Runs the finalizers of the images read so far. An MLImage holds its pixels in native (SkiaSharp) memory the
+    /// collector does not see, and ML.NET's image transforms leave the images they make to the finalizer; reading a
+    /// large set produces little managed garbage, so without this the native images pile up (measured: resident memory
+    /// 5 GiB after 40,000 images at 112 px whose cached pixels take 1.4 GiB).
+    /// </summary>
+    public static void ReclaimImages()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
     }
 
     /// <summary>Throws when a row's key label is missing (0).</summary>
