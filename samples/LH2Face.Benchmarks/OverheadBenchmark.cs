@@ -46,6 +46,7 @@ internal static class OverheadBenchmark
         var preset = LH2FaceLossPreset.LH2Face;
         int size = 112, embedding = 512, batch = 128, identities = 200, images = 4000, steps = 20, rounds = 3, warmupSteps = 3, threads = 1, seed = 42;
         string? outFile = null;
+        string path = "both";
         for (int i = 0; i < args.Length; i += 2)
         {
             if (i + 1 >= args.Length)
@@ -66,9 +67,10 @@ internal static class OverheadBenchmark
                 case "--seed": seed = int.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--preset": preset = Enum.Parse<LH2FaceLossPreset>(v, ignoreCase: true); break;
                 case "--out": outFile = v; break;
+                case "--path": path = v is "trainer" or "bare" or "both" ? v : throw new ArgumentException($"--path is '{v}': use trainer, bare or both."); break;
                 default:
                     throw new ArgumentException($"Unknown option '{args[i]}': use --backbone, --input-size, --embedding-size, --batch, --identities, --images, --steps, " +
-                        "--rounds, --warmup-steps, --threads, --seed, --preset or --out.");
+                        "--rounds, --warmup-steps, --threads, --seed, --preset, --path or --out.");
             }
         }
         if (images < batch || identities < 2 || identities > images)
@@ -100,6 +102,9 @@ internal static class OverheadBenchmark
             $"{identities} x {images / identities} = {train.Count} images (made in {clock.Elapsed.TotalSeconds:F0} s), {steps} steps x {rounds} rounds per path after " +
             $"{warmupSteps} warm-up steps each, {get_num_threads()} torch thread(s), {Environment.ProcessorCount} core(s), load average {loadBefore}"));
         Console.WriteLine(heap);
+
+        if (path != "both")
+            return OnePath(path, settings, train, batch, steps, rounds, warmupSteps);
 
         var batches = PreparedBatches(train, settings, batch, steps);
         double loaderFill = LoaderFillMs(train, settings, batch);
@@ -223,6 +228,51 @@ internal static class OverheadBenchmark
     }
 
     /// <summary>The batches the trainer's loader gives for the first <paramref name="steps"/> steps (same order and flips), copied into tensors.</summary>
+    /// <summary>
+    /// One path alone (--path trainer|bare), for the peak memory of a process that runs only it (<see cref="OverheadMemory"/>
+    /// starts one such process per path): the warm-up and the rounds, then the median img/s and the process's peak resident
+    /// memory (VmHWM) on a line of its own, "peak-rss-kib N". The bare path holds its prepared batches, as the timed
+    /// comparison does; the trainer path prepares none.
+    /// </summary>
+    private static int OnePath(string path, TrainerSettings settings, FaceImageSet train, int batch, int steps, int rounds, int warmupSteps)
+    {
+        var batches = path == "bare" ? PreparedBatches(train, settings, batch, steps) : new List<(Tensor Pixels, Tensor Labels)>();
+        var speeds = new List<double>();
+        try
+        {
+            for (int round = 0; round <= rounds; round++)
+            {
+                int n = round == 0 ? Math.Min(warmupSteps, steps) : steps;
+                var result = path == "trainer"
+                    ? TrainerRound(settings, train, n, round, first: true, new List<string>())
+                    : BareRound(settings, train.Count, train.ClassCount, batches, batch, n, round, first: true, out _);
+                if (round > 0)
+                    speeds.Add(result.ImagesPerSecond);
+            }
+        }
+        finally
+        {
+            foreach (var (pixels, labels) in batches)
+            {
+                pixels.Dispose();
+                labels.Dispose();
+            }
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"path {path}: median {Statistics.Median(speeds):F1} img/s over {rounds} rounds of {steps} steps"));
+        Console.WriteLine($"peak-rss-kib {PeakResidentKib()}");
+        return 0;
+    }
+
+    /// <summary>The process's peak resident memory (VmHWM in /proc/self/status), in KiB; -1 where /proc is missing.</summary>
+    public static long PeakResidentKib()
+    {
+        const string status = "/proc/self/status";
+        if (!File.Exists(status))
+            return -1;
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? -1 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    }
+
     private static List<(Tensor Pixels, Tensor Labels)> PreparedBatches(FaceImageSet train, TrainerSettings settings, int batch, int steps)
     {
         int side = settings.Backbone.InputSize;

@@ -8,6 +8,7 @@ using LH2Face.Benchmarks.Comparison;
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- convcheck [--size 112] [--resolution 64] [--runs 3] [--backbones list]
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- renderer-effect [--epochs N] [--input-size S] [--resolution R] ...
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- bf16 [--backbone Compact] [--input-size 112] [--batch 64] [--steps 5] [--rounds 3] [--threads 1]
+//        dotnet run -c Release --project samples/LH2Face.Benchmarks -- overhead-memory [--repeats 2] [overhead's options]
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- overhead [--backbone Compact] [--input-size 112] [--batch 128] [--steps 20] [--rounds 3] [--threads 1] [--out file.json] ...
 if (args.Any(a => a is "--help" or "-h"))
 {
@@ -32,6 +33,8 @@ switch (args.Length == 0 ? "" : args[0])
         return ComparisonRun.Run(args.AsSpan(1));
     case "convcheck":
         return ConvolutionCheckBenchmark.Run(args.AsSpan(1));
+    case "overhead-memory":
+        return OverheadMemory.Run(args.AsSpan(1));
     case "bf16":
         return Bf16Benchmark.Run(args.AsSpan(1));
     case "overhead":
@@ -53,7 +56,8 @@ static void Usage()
     Console.Error.WriteLine("                 [--bootstrap 1000] [--threads 1] [--jobs 2] [--out artifacts/compare] [--report-only]");
     Console.Error.WriteLine("       LH2Face.Benchmarks convcheck [--size 112] [--resolution 64] [--runs 3] [--backbones Compact,IResNet18]");
     Console.Error.WriteLine("       LH2Face.Benchmarks overhead [--backbone Compact] [--input-size 112] [--embedding-size 512] [--batch 128] [--identities 200] [--images 4000]");
-    Console.Error.WriteLine("                 [--steps 20] [--rounds 3] [--warmup-steps 3] [--threads 1] [--seed 42] [--preset LH2Face] [--out artifacts/overhead.json]");
+    Console.Error.WriteLine("                 [--steps 20] [--rounds 3] [--warmup-steps 3] [--threads 1] [--seed 42] [--preset LH2Face] [--path trainer|bare|both] [--out artifacts/overhead.json]");
+    Console.Error.WriteLine("       LH2Face.Benchmarks overhead-memory [--repeats 2] [--out file.json] [overhead's options but --path]: peak RSS of each path in its own process");
     Console.Error.WriteLine("       LH2Face.Benchmarks bf16 [--backbone Compact] [--input-size 112] [--embedding-size 512] [--batch 64] [--steps 5] [--rounds 3] [--threads 1] [--out file.json]");
     Console.Error.WriteLine("       LH2Face.Benchmarks renderer-effect [--epochs 3] [--input-size 64] [--resolution 32] [--batch 64] [--max-steps 0] [--embedding-size 128] [--backbone Compact] [--seed 42] [--train-identities 200]");
 }
