@@ -85,12 +85,20 @@ internal sealed class StreamedFaceImages : ITrainingImages
             FillRun(indices, flips, destination, 0, indices.Length);
             return;
         }
-        Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = runs }, run =>
+        try
         {
-            int start = (int)((long)indices.Length * run / runs);
-            int end = (int)((long)indices.Length * (run + 1) / runs);
-            FillRun(indices, flips, destination, start, end);
-        });
+            Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = runs }, run =>
+            {
+                int start = (int)((long)indices.Length * run / runs);
+                int end = (int)((long)indices.Length * (run + 1) / runs);
+                FillRun(indices, flips, destination, start, end);
+            });
+        }
+        catch (AggregateException e)
+        {
+            // The first run's own error (an image that does not decode names its file or record), not "One or more errors occurred".
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
     }
 
     private void FillRun(int[] indices, bool[] flips, float[] destination, int start, int end)
