@@ -270,7 +270,7 @@ internal static class OverheadBenchmark
         if (!File.Exists(status))
             return -1;
         var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? -1 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        return line is null ? -1 : long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
     private static List<(Tensor Pixels, Tensor Labels)> PreparedBatches(FaceImageSet train, TrainerSettings settings, int batch, int steps)
