@@ -204,7 +204,7 @@ internal static class OverheadBenchmark
     }
 
     /// <summary>The train split of SynthFace small (the main job's data) for the first identities, as the trainer holds images.</summary>
-    private static FaceImageSet Data(int size, int identities, int images)
+    internal static FaceImageSet Data(int size, int identities, int images)
     {
         var protocolOptions = SynthFaceProtocolOptions.Small();
         var generator = new SynthFaceGenerator(SynthFaceProtocol.Create(protocolOptions).TrainOptions);
@@ -227,7 +227,6 @@ internal static class OverheadBenchmark
         return set;
     }
 
-    /// <summary>The batches the trainer's loader gives for the first <paramref name="steps"/> steps (same order and flips), copied into tensors.</summary>
     /// <summary>
     /// One path alone (--path trainer|bare), for the peak memory of a process that runs only it (<see cref="OverheadMemory"/>
     /// starts one such process per path): the warm-up and the rounds, then the median img/s and the process's peak resident
@@ -273,6 +272,7 @@ internal static class OverheadBenchmark
         return line is null ? -1 : long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The batches the trainer's loader gives for the first <paramref name="steps"/> steps (same order and flips), copied into tensors.</summary>
     private static List<(Tensor Pixels, Tensor Labels)> PreparedBatches(FaceImageSet train, TrainerSettings settings, int batch, int steps)
     {
         int side = settings.Backbone.InputSize;
