@@ -22,7 +22,7 @@ namespace LH2Face.Benchmarks;
 /// learning rate per step) and reseeds per step as the trainer does, so it computes the same losses (checked, bit for bit)
 /// without the trainer's batch loader, .item() reads, epoch tracker, checkpoint test and progress. Both run each step in
 /// the no-GC region the trainer uses (CollectorPause: TorchSharp 0.107 can free a Scalar under native code otherwise), and
-/// under the C heap policy the trainer sets (GlibcHeap KeepFreed), applied first. The data is SynthFace's small train
+/// under the C heap policy the trainer sets (GlibcHeap KeepFreed, or --native-heap Unchanged), applied first. The data is SynthFace's small train
 /// split (200 identities x 20 images at 112 px, area-resized to the input size), generated in memory. img/s is images over
 /// the step loop's wall time (the sum of the steps' wall times; the trainer's setup, convolution check and final checks
 /// are reported apart); the ratio is the median over rounds of trainer / bare within the round.
@@ -47,6 +47,7 @@ internal static class OverheadBenchmark
         int size = 112, embedding = 512, batch = 128, identities = 200, images = 4000, steps = 20, rounds = 3, warmupSteps = 3, threads = 1, seed = 42;
         string? outFile = null;
         string path = "both";
+        var nativeHeap = LH2FaceNativeHeap.KeepFreed;
         for (int i = 0; i < args.Length; i += 2)
         {
             if (i + 1 >= args.Length)
@@ -67,10 +68,11 @@ internal static class OverheadBenchmark
                 case "--seed": seed = int.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--preset": preset = Enum.Parse<LH2FaceLossPreset>(v, ignoreCase: true); break;
                 case "--out": outFile = v; break;
+                case "--native-heap": nativeHeap = Enum.Parse<LH2FaceNativeHeap>(v, ignoreCase: true); break;
                 case "--path": path = v is "trainer" or "bare" or "both" ? v : throw new ArgumentException($"--path is '{v}': use trainer, bare or both."); break;
                 default:
                     throw new ArgumentException($"Unknown option '{args[i]}': use --backbone, --input-size, --embedding-size, --batch, --identities, --images, --steps, " +
-                        "--rounds, --warmup-steps, --threads, --seed, --preset, --path or --out.");
+                        "--rounds, --warmup-steps, --threads, --seed, --preset, --native-heap, --path or --out.");
             }
         }
         if (images < batch || identities < 2 || identities > images)
@@ -79,7 +81,7 @@ internal static class OverheadBenchmark
             throw new ArgumentException("--steps, --rounds and --warmup-steps must be at least 1.");
 
         // Before libtorch allocates anything, as TrainingSession.Run does; the trainer's own call then finds it applied.
-        string heap = GlibcHeap.Apply(LH2FaceNativeHeap.KeepFreed);
+        string heap = GlibcHeap.Apply(nativeHeap);
         string loadBefore = LoadAverage();
         var options = LH2FaceTrainer.Options.FromPreset(preset);
         options.ImageColumnName = nameof(PixelRow.Pixels);
@@ -89,6 +91,7 @@ internal static class OverheadBenchmark
         options.BatchSize = batch;
         options.Seed = seed;
         options.Device = LH2FaceDevice.Cpu;
+        options.NativeHeap = nativeHeap;
         var settings = InputValidation.CheckOptions(options);
         if (settings.Renderer is not null)
             throw new ArgumentException("The bare loop has no renderer: use a preset without it.");

@@ -59,7 +59,7 @@ static void Usage()
     Console.Error.WriteLine("                 [--bootstrap 1000] [--threads 1] [--jobs 2] [--out artifacts/compare] [--report-only]");
     Console.Error.WriteLine("       LH2Face.Benchmarks convcheck [--size 112] [--resolution 64] [--runs 3] [--backbones Compact,IResNet18]");
     Console.Error.WriteLine("       LH2Face.Benchmarks overhead [--backbone Compact] [--input-size 112] [--embedding-size 512] [--batch 128] [--identities 200] [--images 4000]");
-    Console.Error.WriteLine("                 [--steps 20] [--rounds 3] [--warmup-steps 3] [--threads 1] [--seed 42] [--preset LH2Face] [--path trainer|bare|both] [--out artifacts/overhead.json]");
+    Console.Error.WriteLine("                 [--steps 20] [--rounds 3] [--warmup-steps 3] [--threads 1] [--seed 42] [--preset LH2Face] [--native-heap KeepFreed|Unchanged] [--path trainer|bare|both] [--out artifacts/overhead.json]");
     Console.Error.WriteLine("       LH2Face.Benchmarks overhead-memory [--repeats 2] [--out file.json] [overhead's options but --path]: peak RSS of each path in its own process");
     Console.Error.WriteLine("       LH2Face.Benchmarks bf16 [--backbone Compact] [--input-size 112] [--embedding-size 512] [--batch 64] [--steps 5] [--rounds 3] [--threads 1] [--out file.json]");
     Console.Error.WriteLine("       LH2Face.Benchmarks bf16-train [--input-size 64] [--embedding-size 128] [--batch 64] [--epochs 4] [--identities 200] [--images 4000] [--validation-identities 100] [--seed 42] [--threads 1]");
