@@ -224,6 +224,10 @@ public static class TrainCommand
         public void Dispose() => owned?.Dispose();
     }
 
+    /// <summary>The first step of every saved model: the image file of an (ImagePath, Identity) row into the "Image" column.</summary>
+    private static ImageLoadingEstimator LoadImages(MLContext ml)
+        => ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageRow.ImagePath));
+
     /// <summary>The RecordIO pack <paramref name="data"/> names (a .rec file, or a folder holding train.rec), or null for an image folder.</summary>
     private static string? RecordPack(string data)
     {
@@ -253,7 +257,7 @@ public static class TrainCommand
             // The saved model takes (ImagePath, Identity) rows and starts with LoadImages, as a folder-trained one does, so
             // embed and evaluate score image files with either.
             var modelInput = ml.Data.LoadFromEnumerable(new List<ImageRow>());
-            var loadImages = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageRow.ImagePath)).Fit(modelInput);
+            var loadImages = LoadImages(ml).Fit(modelInput);
             return new TrainingInput(pack.ToDataView(), modelInput, [loadImages], count => pack.Enumerate()
                 .DistinctBy(r => r.Label).Take(count).Select(r => MLImage.CreateFromStream(new MemoryStream(r.Image, writable: false))).ToList(), pack);
         }
@@ -283,7 +287,7 @@ public static class TrainCommand
         var labels = identities.Select((name, index) => (name, index)).ToDictionary(p => p.name, p => p.index, StringComparer.Ordinal);
         var entries = rows.Select(r => new ImageFolderEntry(r.Path, r.Identity, labels[r.Identity])).ToList();
         var modelInput = ml.Data.LoadFromEnumerable(rows.Select(r => new ImageRow { ImagePath = r.Path, Identity = r.Identity }));
-        var prefix = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageRow.ImagePath))
+        var prefix = LoadImages(ml)
             .Append(ml.Transforms.Conversion.MapValueToKey("Label", nameof(ImageRow.Identity)))
             .Fit(modelInput);
         return new TrainingInput(ImageFolderReader.ToDataView(entries, identities), modelInput, prefix.ToArray(),

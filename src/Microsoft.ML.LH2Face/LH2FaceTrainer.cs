@@ -110,17 +110,17 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
             : run.DataLoading == LH2FaceDataLoading.Auto && randomAccess is not null && estimate > run.MaxCacheBytes
                 ? $"{randomAccess.RowCount} images need at least {FaceImageSet.FormatBytes(estimate)} of pixels, more than MaxCacheBytes = {FaceImageSet.FormatBytes(run.MaxCacheBytes)}"
                 : null;
+        var (pixelData, pixelColumn, preprocessing) = PreparePixels(data, kind);
         if (reason is null)
         {
-            var (pixelData, pixelColumn, _) = PreparePixels(data, kind);
             bool streamable = run.DataLoading == LH2FaceDataLoading.Auto && randomAccess is not null;
             var cached = FaceImageSet.TryLoad(pixelData, settings.Columns.Label, pixelColumn, settings.Backbone.InputSize, run.MaxCacheBytes, dataName, run.CancellationToken, streamable);
             if (cached is not null)
                 return cached;
             reason = $"its pixels passed MaxCacheBytes = {FaceImageSet.FormatBytes(run.MaxCacheBytes)} while caching";
         }
-        var (_, column, preprocessing) = PreparePixels(randomAccess!, kind);
-        return StreamedFaceImages.Open(randomAccess!, preprocessing, settings.Columns.Label, column, settings.Backbone.InputSize, run.DecodingThreads, dataName, reason,
+        // The preprocessing fitted on the view itself: streamed rows are SelectRows views of it with its schema.
+        return StreamedFaceImages.Open(randomAccess!, preprocessing, settings.Columns.Label, pixelColumn, settings.Backbone.InputSize, run.DecodingThreads, dataName, reason,
             run.CancellationToken);
     }
 

@@ -33,7 +33,7 @@ internal sealed record FaceBatch(long Step, int Epoch, float[] Pixels, long[] La
 internal sealed class BatchLoader : IDisposable
 {
     /// <summary>Batches the producer may hold ready: a bounded queue, so streamed data never piles up in memory.</summary>
-    public const int Prefetch = 3;
+    private const int Prefetch = 3;
     private readonly ITrainingImages images;
     private readonly int batchSize;
     private readonly int seed;
