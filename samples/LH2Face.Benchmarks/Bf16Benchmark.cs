@@ -18,8 +18,6 @@ namespace LH2Face.Benchmarks;
 /// </summary>
 internal static class Bf16Benchmark
 {
-    private static Tensor weights = null!;
-
     public static int Run(ReadOnlySpan<string> args)
     {
         var backbone = LH2FaceBackbone.Compact;
@@ -58,11 +56,11 @@ internal static class Bf16Benchmark
         using var halfPixels = pixels.to(ScalarType.BFloat16);
         // The loss weighs each embedding value by a fixed random number: the embedding's batch norm makes plain sums
         // of z (or of z squared) constant, whose gradients are zero and would say nothing.
-        weights = randn(new long[] { batch, embedding });
+        using var weights = randn(new long[] { batch, embedding });
 
         Console.WriteLine($"bfloat16 against float32: {backbone} at {size} px, {embedding}-d, batch {batch}, {threads} thread(s), {rounds} rounds of {steps} steps after 2 warm-up steps each");
-        var (_, warmFull) = Step(full, pixels);
-        var (_, warmHalf) = Step(half, halfPixels);
+        var (_, warmFull) = Step(full, pixels, weights);
+        var (_, warmHalf) = Step(half, halfPixels, weights);
         warmFull.Dispose();
         warmHalf.Dispose();
         var fullTimes = new List<(double Forward, double Backward)>();
@@ -74,7 +72,7 @@ internal static class Bf16Benchmark
             {
                 for (int s = 0; s < steps; s++)
                 {
-                    var (times, result) = Step(isFull ? full : half, isFull ? pixels : halfPixels);
+                    var (times, result) = Step(isFull ? full : half, isFull ? pixels : halfPixels, weights);
                     result.Dispose();
                     (isFull ? fullTimes : halfTimes).Add(times);
                 }
@@ -82,8 +80,8 @@ internal static class Bf16Benchmark
         }
 
         // Accuracy on the same weights: one step each from the same state, compared in float64.
-        var (_, fullResult) = Step(full, pixels);
-        var (_, halfResult) = Step(half, halfPixels);
+        var (_, fullResult) = Step(full, pixels, weights);
+        var (_, halfResult) = Step(half, halfPixels, weights);
         double embeddingError = RelativeError(halfResult.Embedding, fullResult.Embedding);
         double gradientError = RelativeError(halfResult.Gradient, fullResult.Gradient);
         fullResult.Dispose();
@@ -120,7 +118,7 @@ internal static class Bf16Benchmark
     }
 
     /// <summary>One forward and backward pass (loss: a fixed random weighting of z); the embedding and the first convolution's weight gradient as float64 copies.</summary>
-    private static ((double Forward, double Backward) Times, Result Result) Step(FaceNetwork network, Tensor pixels)
+    private static ((double Forward, double Backward) Times, Result Result) Step(FaceNetwork network, Tensor pixels, Tensor weights)
     {
         using var scope = NewDisposeScope();
         var first = network.Backbone.parameters().First(p => p.dim() == 4);

@@ -4,7 +4,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face;
 using Microsoft.ML.LH2Face.Backbones;
-using Microsoft.ML.LH2Face.Data.Evaluation;
 using Microsoft.ML.LH2Face.Data.Synthetic;
 using Microsoft.ML.LH2Face.Losses;
 using Microsoft.ML.LH2Face.Native;
@@ -80,17 +79,7 @@ internal static class Bf16Training
     private static FaceImageSet Validation(int size, int count)
     {
         var generator = new SynthFaceGenerator(SynthFaceProtocol.Create(SynthFaceProtocolOptions.Small()).TestOptions);
-        var rows = new PixelRow[count * 10];
-        Parallel.For(0, rows.Length, k =>
-        {
-            var sample = generator.Generate(k / 10, k % 10);
-            var planar = ImageFidelity.ToPlanar(sample.Rgb, sample.Size);
-            rows[k] = new PixelRow
-            {
-                Identity = (k / 10).ToString("D4", CultureInfo.InvariantCulture),
-                Pixels = sample.Size == size ? planar : ImageFidelity.ResizeArea(planar, 3, sample.Size, size),
-            };
-        });
+        var rows = PixelRow.Generate(generator, count * 10, k => (k / 10, k % 10), size);
         return FaceImageSet.Load(PixelRow.LoadKeyed(new MLContext(seed: 1), rows, size), "Label", nameof(PixelRow.Pixels), size, long.MaxValue, "SynthFace test", CancellationToken.None);
     }
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.LH2Face;
-using Microsoft.ML.LH2Face.Data.Evaluation;
 using Microsoft.ML.LH2Face.Data.Synthetic;
 using Microsoft.ML.LH2Face.Losses;
 using Microsoft.ML.LH2Face.Native;
@@ -211,18 +210,7 @@ internal static class OverheadBenchmark
     {
         var protocolOptions = SynthFaceProtocolOptions.Small();
         var generator = new SynthFaceGenerator(SynthFaceProtocol.Create(protocolOptions).TrainOptions);
-        var rows = new PixelRow[images];
-        Parallel.For(0, images, k =>
-        {
-            int id = k % identities, s = k / identities;
-            var sample = generator.Generate(id, s);
-            var planar = ImageFidelity.ToPlanar(sample.Rgb, sample.Size);
-            rows[k] = new PixelRow
-            {
-                Identity = id.ToString("D4", CultureInfo.InvariantCulture),
-                Pixels = sample.Size == size ? planar : ImageFidelity.ResizeArea(planar, 3, sample.Size, size),
-            };
-        });
+        var rows = PixelRow.Generate(generator, images, k => (k % identities, k / identities), size);
         var ml = new MLContext(seed: 1);
         var set = FaceImageSet.Load(PixelRow.LoadKeyed(ml, rows, size), "Label", nameof(PixelRow.Pixels), size, long.MaxValue, "SynthFace", CancellationToken.None);
         if (set.ClassCount != identities)

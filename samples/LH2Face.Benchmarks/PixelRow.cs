@@ -1,5 +1,8 @@
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.LH2Face.Data.Evaluation;
+using Microsoft.ML.LH2Face.Data.Synthetic;
 
 namespace LH2Face.Benchmarks;
 
@@ -16,6 +19,28 @@ internal sealed class PixelRow
         var definition = SchemaDefinition.Create(typeof(PixelRow));
         definition[nameof(Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3 * size * size);
         return ml.Data.LoadFromEnumerable(rows, definition);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> SynthFace faces as rows: row k is the sample <paramref name="at"/>(k) gives (identity,
+    /// sample), its identity written "D4", its pixels planar at <paramref name="size"/> (area-resized from the generator's
+    /// size when they differ). Generated in parallel; the rows do not depend on the thread count.
+    /// </summary>
+    public static PixelRow[] Generate(SynthFaceGenerator generator, int count, Func<int, (int Identity, int Sample)> at, int size)
+    {
+        var rows = new PixelRow[count];
+        Parallel.For(0, count, k =>
+        {
+            var (id, s) = at(k);
+            var sample = generator.Generate(id, s);
+            var planar = ImageFidelity.ToPlanar(sample.Rgb, sample.Size);
+            rows[k] = new PixelRow
+            {
+                Identity = id.ToString("D4", CultureInfo.InvariantCulture),
+                Pixels = sample.Size == size ? planar : ImageFidelity.ResizeArea(planar, 3, sample.Size, size),
+            };
+        });
+        return rows;
     }
 
     /// <summary><see cref="Load"/> plus the key column "Label" mapped from Identity, as the trainer takes it.</summary>
