@@ -19,6 +19,7 @@ internal static partial class CliFlags
         ["BatchSize"] = "--batch-size",
         ["LearningRate"] = "--lr",
         ["Device"] = "--device",
+        ["Precision"] = "--precision",
         ["Seed"] = "--seed",
         ["Head"] = "--head",
         ["CheckpointDirectory"] = "--checkpoint-dir",

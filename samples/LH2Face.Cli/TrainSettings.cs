@@ -29,6 +29,9 @@ public sealed record TrainSettings
     public LH2FaceHead? Head { get; init; }
     public LH2FaceDevice Device { get; init; } = Defaults.Device;
 
+    /// <summary>Number format of the backbone's training passes (Float32, or BFloat16 with float32 master weights).</summary>
+    public LH2FacePrecision Precision { get; init; } = Defaults.Precision;
+
     /// <summary>What training does to the process's C heap (KeepFreed: several times faster, higher peak memory; Unchanged).</summary>
     public LH2FaceNativeHeap NativeHeap { get; init; } = Defaults.NativeHeap;
 

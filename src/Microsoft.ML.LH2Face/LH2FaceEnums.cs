@@ -73,3 +73,21 @@ public enum LH2FaceDataLoading
     /// </summary>
     Stream,
 }
+
+/// <summary>
+/// The number format of the backbone's training passes (Options.Precision). Master weights, optimiser state, batch-norm
+/// statistics, the embedding layer, the loss and every evaluation pass (validation, the transformer, ONNX) stay float32.
+/// </summary>
+public enum LH2FacePrecision
+{
+    /// <summary>Float32 throughout (the default).</summary>
+    Float32,
+
+    /// <summary>
+    /// The convolutional trunk computes in bfloat16 during training: inputs, convolution and PReLU weights are cast per
+    /// pass (what an autocast does), gradients flow back to the float32 weights. About half the step time and half the
+    /// activation memory where the CPU has bfloat16 instructions (AVX512_BF16, AMX) or on Ampere-class GPUs; slower than
+    /// float32 on CPUs without them. See README, "Performance and memory", "bfloat16".
+    /// </summary>
+    BFloat16,
+}

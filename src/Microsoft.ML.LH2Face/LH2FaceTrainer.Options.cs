@@ -238,6 +238,12 @@ public sealed partial class LH2FaceTrainer
         /// <summary>Device to train on.</summary>
         public LH2FaceDevice Device = LH2FaceDevice.Auto;
 
+        /// <summary>
+        /// Number format of the backbone's training passes: <see cref="LH2FacePrecision.Float32"/> (default) or
+        /// <see cref="LH2FacePrecision.BFloat16"/> (float32 master weights; the saved model is float32 either way).
+        /// </summary>
+        public LH2FacePrecision Precision = LH2FacePrecision.Float32;
+
         /// <summary>Stop after this many optimiser steps in total (0 = run every epoch). The schedule still spans all epochs.</summary>
         public int MaxSteps;
 

@@ -43,10 +43,14 @@ internal sealed class IBasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var output = bn3.forward(conv2.forward(prelu.forward(bn2.forward(conv1.forward(bn1.forward(x))))));
+        var output = bn3.forward(conv2.forward(PRelu(prelu, bn2.forward(conv1.forward(bn1.forward(x))))));
         var identity = downsample_conv is null ? x : downsample_bn!.forward(downsample_conv.forward(x));
         return output.add_(identity).MoveToOuterDisposeScope();
     }
+
+    /// <summary>PReLU of <paramref name="x"/> in x's number format: the float32 slopes are cast for a bfloat16 pass (libtorch's prelu takes one type).</summary>
+    internal static Tensor PRelu(PReLU prelu, Tensor x)
+        => x.dtype == prelu.weight!.dtype ? prelu.forward(x) : functional.prelu(x, prelu.weight.to(x.dtype));
 
     /// <summary>The ONNX initializer name of a parameter or buffer path of this block: the downsampling convolution and batch norm export as "downsample.0" and "downsample.1" (insightface's names).</summary>
     public static string OnnxName(string path)

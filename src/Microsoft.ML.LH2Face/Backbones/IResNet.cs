@@ -87,14 +87,26 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
         return Embed(Trunk(x)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Number format of the trunk in training mode (Options.Precision): with BFloat16 a float32 input is cast once, each
+    /// convolution and PReLU casts its float32 weights per pass (so the gradients reach them in float32), batch norm
+    /// computes bfloat16 activations against its float32 parameters and statistics, and the trunk's output is cast back
+    /// before the embedding layer. Eval mode, and any input that is not float32, compute as the input comes.
+    /// </summary>
+    public LH2FacePrecision TrainingPrecision { get; set; } = LH2FacePrecision.Float32;
+
     /// <summary>The convolutional trunk: the flattened last feature map [B, C*H*W] that <see cref="Embed"/> maps to z.</summary>
     public Tensor Trunk(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = prelu.forward(bn1.forward(conv1.forward(x)));
+        var inputType = x.dtype;
+        if (training && TrainingPrecision == LH2FacePrecision.BFloat16 && inputType == ScalarType.Float32)
+            x = x.to(ScalarType.BFloat16);
+        var y = IBasicBlock.PRelu(prelu, bn1.forward(conv1.forward(x)));
         foreach (var block in blocks)
             y = block.forward(y);
-        return bn2.forward(y).flatten(1).MoveToOuterDisposeScope();
+        var trunk = bn2.forward(y).flatten(1);
+        return (trunk.dtype == inputType ? trunk : trunk.to(inputType)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -22,6 +22,32 @@ internal static class CpuDescription
         return $"{ModelName()} ({(sets.Count == 0 ? "no AVX" : string.Join(", ", sets))}){isa}";
     }
 
+    /// <summary>
+    /// True when /proc/cpuinfo lists bfloat16 instructions (avx512_bf16 or amx_bf16), which oneDNN's bfloat16 kernels use;
+    /// false where it does not, or cannot be read.
+    /// </summary>
+    public static bool HasBFloat16Instructions()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+            {
+                foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                {
+                    if (line.StartsWith("flags", StringComparison.Ordinal))
+                        return line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(f => f is "avx512_bf16" or "amx_bf16");
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return false;
+    }
+
     private static string ModelName()
     {
         try

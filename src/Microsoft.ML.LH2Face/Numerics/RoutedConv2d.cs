@@ -73,6 +73,12 @@ internal sealed class RoutedConv2d : Module<Tensor, Tensor>
     /// <summary>The convolution of <paramref name="x"/> [B, Cin, H, W] by <paramref name="weight"/> [Cout, Cin, k, k] through <paramref name="route"/>.</summary>
     public static Tensor Apply(ConvolutionRoute route, Tensor x, Tensor weight, Tensor? bias, long stride, long padding)
     {
+        if (weight.dtype != x.dtype && x.dtype == ScalarType.BFloat16)
+        {
+            // A bfloat16 training pass (Options.Precision): the float32 weights are cast, and the cast's gradient reaches them in float32.
+            weight = weight.to(x.dtype);
+            bias = bias?.to(x.dtype);
+        }
         long[] strides = [stride, stride], paddings = [padding, padding];
         switch (route)
         {

@@ -23,9 +23,9 @@ internal sealed record ColumnSettings(string Label, string Image, string Embeddi
     }
 }
 
-/// <summary>One run's settings outside the model: seed, device, flip augmentation, cache cap and data loading, C heap policy, validation and early stopping, checkpoints, progress and cancellation.</summary>
+/// <summary>One run's settings outside the model: seed, device, training precision, flip augmentation, cache cap and data loading, C heap policy, validation and early stopping, checkpoints, progress and cancellation.</summary>
 internal sealed record RunSettings(
-    int Seed, LH2FaceDevice Device, bool RandomHorizontalFlip, long MaxCacheBytes, LH2FaceDataLoading DataLoading, int LoaderThreads, LH2FaceNativeHeap NativeHeap, IDataView? ValidationSet, int EarlyStoppingPatience,
+    int Seed, LH2FaceDevice Device, LH2FacePrecision Precision, bool RandomHorizontalFlip, long MaxCacheBytes, LH2FaceDataLoading DataLoading, int LoaderThreads, LH2FaceNativeHeap NativeHeap, IDataView? ValidationSet, int EarlyStoppingPatience,
     string? CheckpointDirectory, int CheckpointEveryNSteps, string? ResumeFrom, IProgress<LH2FaceProgress>? Progress, CancellationToken CancellationToken)
 {
     /// <summary>Decoding threads for streamed images: <see cref="LoaderThreads"/>, or half the processors when it is 0.</summary>
@@ -36,6 +36,7 @@ internal sealed record RunSettings(
         Require(MaxCacheBytes >= 0, nameof(O.MaxCacheBytes), $"is {MaxCacheBytes}; use 0 (always stream) or more bytes");
         Require(Enum.IsDefined(DataLoading), nameof(O.DataLoading), $"'{DataLoading}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceDataLoading>())}");
         Require(LoaderThreads >= 0, nameof(O.LoaderThreads), $"is {LoaderThreads}; use 0 (half the processors) or a thread count");
+        Require(Enum.IsDefined(Precision), nameof(O.Precision), $"'{Precision}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FacePrecision>())}");
         Require(Enum.IsDefined(NativeHeap), nameof(O.NativeHeap), $"'{NativeHeap}' is unknown; use one of {string.Join(", ", Enum.GetNames<LH2FaceNativeHeap>())}");
         Require(EarlyStoppingPatience >= 0, nameof(O.EarlyStoppingPatience), $"is {EarlyStoppingPatience}; use 0 (off) or more");
         Require(EarlyStoppingPatience == 0 || ValidationSet is not null, nameof(O.EarlyStoppingPatience), "needs a ValidationSet to measure improvement");

@@ -59,7 +59,7 @@ internal sealed class CheckpointWriter
         var state = CheckpointStore.ReadState(dir);
         if (state.Fingerprint != fingerprint)
             throw new InvalidOperationException(
-                $"Options.ResumeFrom = '{options.ResumeFrom}' was written by a different run ({state.Fingerprint}); this run is {fingerprint}. Resume with the same data, backbone, sizes, head, batch size, epochs and seed.");
+                $"Options.ResumeFrom = '{options.ResumeFrom}' was written by a different run ({state.Fingerprint}); this run is {fingerprint}. Resume with the same data, backbone, sizes, head, batch size, epochs, seed and precision.");
         CheckpointStore.ReadFile(Path.Combine(dir, CheckpointStore.WeightsFile), file => network.load(file));
         optimizers.Load(dir);
         var bestFile = Path.Combine(dir, CheckpointStore.BestWeightsFile);

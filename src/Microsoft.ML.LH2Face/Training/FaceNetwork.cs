@@ -124,8 +124,25 @@ internal sealed class FaceNetwork : Module
     /// <param name="useCache">Reuse the results of shapes this process has checked already (false: measure every shape).</param>
     public IReadOnlyList<ConvolutionCheck> CheckConvolutions(Device device, bool useCache = true)
     {
-        var layers = named_modules().Where(m => m.module is RoutedConv2d).Select(m => (m.name, (RoutedConv2d)m.module));
-        return ConvolutionSelfCheck.Run(layers, device, useCache: useCache);
+        var layers = named_modules().Where(m => m.module is RoutedConv2d).Select(m => (m.name, (RoutedConv2d)m.module)).ToList();
+        var checks = ConvolutionSelfCheck.Run(layers, device, useCache: useCache).ToList();
+        if (TrainingPrecision == LH2FacePrecision.BFloat16)
+        {
+            // The backbone's training passes also run its convolutions in bfloat16 (other oneDNN kernels): checked as well, from the routes the float32 check chose.
+            var backboneLayers = backbone.named_modules().Where(m => m.module is RoutedConv2d).Select(m => ("backbone." + m.name, (RoutedConv2d)m.module));
+            var bf16 = ConvolutionSelfCheck.Run(backboneLayers, device, useCache: useCache, compute: ScalarType.BFloat16);
+            checks.AddRange(bf16);
+            if (bf16.Any(c => c.Rerouted))
+                checks = ConvolutionSelfCheck.Run(layers, device, useCache: useCache).Concat(bf16).ToList(); // the new routes in float32 too
+        }
+        return checks;
+    }
+
+    /// <summary>Number format of the backbone's training passes (Options.Precision; see <see cref="IResNet.TrainingPrecision"/>).</summary>
+    public LH2FacePrecision TrainingPrecision
+    {
+        get => ((IResNet)backbone).TrainingPrecision;
+        set => ((IResNet)backbone).TrainingPrecision = value;
     }
 
     /// <summary>

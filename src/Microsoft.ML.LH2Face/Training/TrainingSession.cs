@@ -82,6 +82,7 @@ internal sealed class TrainingSession
         try
         {
             network.to(device);
+            network.TrainingPrecision = settings.Run.Precision;
             CheckConvolutions(network, device);
             using var optimizers = new OptimizerSet(settings.Schedule, settings.Loss.Proxies, settings.Renderer, network);
             var faceLoss = new FaceLoss(settings.Loss);
@@ -162,6 +163,7 @@ internal sealed class TrainingSession
             if (brokenPauses > 0)
                 log($"{brokenPauses} training step(s) allocated more than {CollectorPause.Budget >> 20} MB of managed memory, so a garbage collection ran while TorchSharp native code could be in flight (see CollectorPause).");
             var summary = tracker.Summary(step, totalSteps, stoppedEarly, clock.Elapsed);
+            network.TrainingPrecision = LH2FacePrecision.Float32; // the trained model computes in float32 (it does in eval mode anyway)
             succeeded = true;
             return new TrainingResult(network, summary);
         }
@@ -217,9 +219,21 @@ internal sealed class TrainingSession
             $"embedding {settings.Backbone.EmbeddingSize}, head {settings.Loss.Head.Kind}, optimiser {settings.Schedule.Optimizer} lr {settings.Schedule.LearningRate}, batch {batchSize}, " +
             $"{settings.Schedule.Epochs} epochs x {stepsPerEpoch} steps, seed {settings.Run.Seed}.");
         log($"Training images: {train.Describe()}.");
+        if (settings.Run.Precision == LH2FacePrecision.BFloat16)
+            log(DescribeBFloat16(device));
         log($"Loss: {LossConfiguration.ToJson(settings.Loss, train.ClassCount)}");
         if (settings.Renderer is { } renderer)
             log(RendererTraining.Describe(renderer));
+    }
+
+    /// <summary>The log line of a bfloat16 run: what computes in bfloat16, and whether this CPU has the instructions that make it fast.</summary>
+    internal static string DescribeBFloat16(Device device)
+    {
+        string hardware = device.type != DeviceType.CPU ? ""
+            : CpuDescription.HasBFloat16Instructions() ? " This CPU has bfloat16 instructions (avx512_bf16 or amx_bf16)."
+            : " This CPU lists no bfloat16 instructions (avx512_bf16, amx_bf16): oneDNN emulates them, and bfloat16 is likely slower than float32 here (Options.Precision = Float32).";
+        return "Precision: the backbone's convolutional trunk computes in bfloat16 in training passes; master weights, optimiser state, batch-norm statistics, " +
+            "the embedding layer, the loss and validation stay float32, and the saved model is float32." + hardware;
     }
 
     /// <summary>What to do about a diverged run, the same for every way divergence shows.</summary>
@@ -350,6 +364,7 @@ internal sealed class TrainingSession
     {
         var b = settings.Backbone;
         return $"images={train.Count};classes={train.ClassCount};backbone={b.Kind}{(b.EmbeddingNorm == LH2FaceEmbeddingNorm.FrozenScale ? "" : $"({b.EmbeddingNorm})")};input={b.InputSize};embedding={b.EmbeddingSize};" +
-           $"head={settings.Loss.Head.Kind};loss={LossConfiguration.ToJson(settings.Loss)};optimizer={settings.Schedule.Optimizer};batch={batchSize};epochs={settings.Schedule.Epochs};seed={settings.Run.Seed}" + RendererTraining.Fingerprint(settings.Renderer);
+           $"head={settings.Loss.Head.Kind};loss={LossConfiguration.ToJson(settings.Loss)};optimizer={settings.Schedule.Optimizer};batch={batchSize};epochs={settings.Schedule.Epochs};seed={settings.Run.Seed}" + RendererTraining.Fingerprint(settings.Renderer) +
+           (settings.Run.Precision == LH2FacePrecision.Float32 ? "" : $";precision={settings.Run.Precision}");
     }
 }

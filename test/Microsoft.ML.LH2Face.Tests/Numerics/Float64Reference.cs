@@ -65,7 +65,7 @@ internal static class Float64Reference
         }
     }
 
-    private static Dictionary<string, Tensor> Gradients(Func<ScalarType, GradientCase> build, ScalarType dtype)
+    internal static Dictionary<string, Tensor> Gradients(Func<ScalarType, GradientCase> build, ScalarType dtype)
     {
         var result = new Dictionary<string, Tensor>();
         using var scope = NewDisposeScope();
