@@ -10,11 +10,10 @@ using static TorchSharp.torch;
 namespace LH2Face.Benchmarks;
 
 /// <summary>
-/// Issue 15, item 5: what bfloat16 would buy the backbone on this CPU. TorchSharp 0.107 exposes no autocast, so the
-/// measurement is of the backbone cast to bfloat16 whole (weights, activations and gradients), against the same
-/// weights in float32: the forward and backward time of one batch, interleaved in rounds whose order alternates, and
-/// how far the bfloat16 embeddings and first-layer weight gradients land from the float32 ones (relative L2 error).
-/// Nothing here changes training; a bfloat16 path would only be worth building if the speed-up were large.
+/// Issue 15, item 5: what Options.Precision = BFloat16 buys the backbone on this CPU: the training pass with the trunk in
+/// bfloat16 against float32 master weights (as Fit runs it, convolution self-check included), against the same weights
+/// in float32: the forward and backward time of one batch, interleaved in rounds whose order alternates, and how far
+/// the bfloat16 pass's embeddings and first-layer weight gradients land from the float32 ones (relative L2 error).
 /// </summary>
 internal static class Bf16Benchmark
 {
@@ -48,19 +47,24 @@ internal static class Bf16Benchmark
         using var full = new FaceNetwork(TrainerSettings.From(options).Network, 10);
         random.manual_seed(42);
         using var half = new FaceNetwork(TrainerSettings.From(options).Network, 10);
-        half.to(ScalarType.BFloat16);
+        half.TrainingPrecision = LH2FacePrecision.BFloat16;
+        foreach (var network in new[] { full, half })
+        {
+            // The routes Fit would train through (the bfloat16 check moves layers whose bfloat16 kernels are wrong).
+            network.RecordConvolutionSizes(size, CPU);
+            Console.WriteLine(Microsoft.ML.LH2Face.Numerics.ConvolutionSelfCheck.Describe(network.CheckConvolutions(CPU, useCache: false), TimeSpan.Zero));
+        }
         full.train();
         half.train();
         random.manual_seed(7);
         using var pixels = rand(new long[] { batch, 3, size, size }) * 255;
-        using var halfPixels = pixels.to(ScalarType.BFloat16);
         // The loss weighs each embedding value by a fixed random number: the embedding's batch norm makes plain sums
         // of z (or of z squared) constant, whose gradients are zero and would say nothing.
         using var weights = randn(new long[] { batch, embedding });
 
-        Console.WriteLine($"bfloat16 against float32: {backbone} at {size} px, {embedding}-d, batch {batch}, {threads} thread(s), {rounds} rounds of {steps} steps after 2 warm-up steps each");
+        Console.WriteLine($"Options.Precision BFloat16 against Float32: {backbone} at {size} px, {embedding}-d, batch {batch}, {threads} thread(s), {rounds} rounds of {steps} steps after 2 warm-up steps each");
         var (_, warmFull) = Step(full, pixels, weights);
-        var (_, warmHalf) = Step(half, halfPixels, weights);
+        var (_, warmHalf) = Step(half, pixels, weights);
         warmFull.Dispose();
         warmHalf.Dispose();
         var fullTimes = new List<(double Forward, double Backward)>();
@@ -72,7 +76,7 @@ internal static class Bf16Benchmark
             {
                 for (int s = 0; s < steps; s++)
                 {
-                    var (times, result) = Step(isFull ? full : half, isFull ? pixels : halfPixels, weights);
+                    var (times, result) = Step(isFull ? full : half, pixels, weights);
                     result.Dispose();
                     (isFull ? fullTimes : halfTimes).Add(times);
                 }
@@ -81,7 +85,7 @@ internal static class Bf16Benchmark
 
         // Accuracy on the same weights: one step each from the same state, compared in float64.
         var (_, fullResult) = Step(full, pixels, weights);
-        var (_, halfResult) = Step(half, halfPixels, weights);
+        var (_, halfResult) = Step(half, pixels, weights);
         double embeddingError = RelativeError(halfResult.Embedding, fullResult.Embedding);
         double gradientError = RelativeError(halfResult.Gradient, fullResult.Gradient);
         fullResult.Dispose();
@@ -125,12 +129,12 @@ internal static class Bf16Benchmark
         first.grad?.zero_();
         var clock = Stopwatch.StartNew();
         var z = network.Features(pixels);
-        var loss = (z.to(ScalarType.Float32) * weights).sum();
+        var loss = (z * weights).sum();
         _ = loss.item<float>();
         double forward = clock.Elapsed.TotalMilliseconds;
         clock.Restart();
         loss.backward();
-        _ = first.grad!.sum().to(ScalarType.Float32).item<float>();
+        _ = first.grad!.sum().item<float>();
         double backward = clock.Elapsed.TotalMilliseconds;
         var result = new Result(z.detach().to(ScalarType.Float64).MoveToOuterDisposeScope(), first.grad!.to(ScalarType.Float64).MoveToOuterDisposeScope());
         return ((forward, backward), result);

@@ -47,6 +47,7 @@ internal static class OverheadBenchmark
         string? outFile = null;
         string path = "both";
         var nativeHeap = LH2FaceNativeHeap.KeepFreed;
+        var precision = LH2FacePrecision.Float32;
         for (int i = 0; i < args.Length; i += 2)
         {
             if (i + 1 >= args.Length)
@@ -69,9 +70,10 @@ internal static class OverheadBenchmark
                 case "--out": outFile = v; break;
                 case "--native-heap": nativeHeap = Enum.Parse<LH2FaceNativeHeap>(v, ignoreCase: true); break;
                 case "--path": path = v is "trainer" or "bare" or "both" ? v : throw new ArgumentException($"--path is '{v}': use trainer, bare or both."); break;
+                case "--precision": precision = Enum.Parse<LH2FacePrecision>(v, ignoreCase: true); break;
                 default:
                     throw new ArgumentException($"Unknown option '{args[i]}': use --backbone, --input-size, --embedding-size, --batch, --identities, --images, --steps, " +
-                        "--rounds, --warmup-steps, --threads, --seed, --preset, --native-heap, --path or --out.");
+                        "--rounds, --warmup-steps, --threads, --seed, --preset, --native-heap, --precision, --path or --out.");
             }
         }
         if (images < batch || identities < 2 || identities > images)
@@ -91,6 +93,7 @@ internal static class OverheadBenchmark
         options.Seed = seed;
         options.Device = LH2FaceDevice.Cpu;
         options.NativeHeap = nativeHeap;
+        options.Precision = precision;
         var settings = InputValidation.CheckOptions(options);
         if (settings.Renderer is not null)
             throw new ArgumentException("The bare loop has no renderer: use a preset without it.");
@@ -100,7 +103,7 @@ internal static class OverheadBenchmark
         set_num_threads(threads);
         int copies = settings.Loss.KappaRanking.Copies(batch);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"overhead: {backbone} at {size} px, {embedding}-d, preset {preset} ({copies} kappa-ranking copies per batch), batch {batch}, SynthFace small train split " +
+            $"overhead: {backbone} at {size} px, {embedding}-d, preset {preset} ({copies} kappa-ranking copies per batch), {precision}, batch {batch}, SynthFace small train split " +
             $"{identities} x {images / identities} = {train.Count} images (made in {clock.Elapsed.TotalSeconds:F0} s), {steps} steps x {rounds} rounds per path after " +
             $"{warmupSteps} warm-up steps each, {get_num_threads()} torch thread(s), {Environment.ProcessorCount} core(s), load average {loadBefore}"));
         Console.WriteLine(heap);
@@ -302,6 +305,7 @@ internal static class OverheadBenchmark
         int seed = settings.Run.Seed;
         random.manual_seed(seed);
         using var network = new FaceNetwork(settings.Network, classCount);
+        network.TrainingPrecision = settings.Run.Precision;
         // The trainer's convolution routes (results cached per process: no check runs again).
         network.RecordConvolutionSizes(settings.Backbone.InputSize, CPU);
         network.CheckConvolutions(CPU);

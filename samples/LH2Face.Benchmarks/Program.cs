@@ -8,7 +8,6 @@ using LH2Face.Benchmarks.Comparison;
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- convcheck [--size 112] [--resolution 64] [--runs 3] [--backbones list]
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- renderer-effect [--epochs N] [--input-size S] [--resolution R] ...
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- bf16 [--backbone Compact] [--input-size 112] [--batch 64] [--steps 5] [--rounds 3] [--threads 1]
-//        dotnet run -c Release --project samples/LH2Face.Benchmarks -- bf16-train [--input-size 64] [--epochs 4] [--batch 64] ...
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- overhead-memory [--repeats 2] [overhead's options]
 //        dotnet run -c Release --project samples/LH2Face.Benchmarks -- overhead [--backbone Compact] [--input-size 112] [--batch 128] [--steps 20] [--rounds 3] [--threads 1] [--out file.json] ...
 if (args.Any(a => a is "--help" or "-h"))
@@ -38,8 +37,6 @@ switch (args.Length == 0 ? "" : args[0])
         return OverheadMemory.Run(args.AsSpan(1));
     case "bf16":
         return Bf16Benchmark.Run(args.AsSpan(1));
-    case "bf16-train":
-        return Bf16Training.Run(args.AsSpan(1));
     case "overhead":
         return OverheadBenchmark.Run(args.AsSpan(1), "dotnet run -c Release --project samples/LH2Face.Benchmarks -- " + string.Join(" ", args));
     default:
@@ -62,7 +59,6 @@ static void Usage()
     Console.Error.WriteLine("                 [--steps 20] [--rounds 3] [--warmup-steps 3] [--threads 1] [--seed 42] [--preset LH2Face] [--native-heap KeepFreed|Unchanged] [--path trainer|bare|both] [--out artifacts/overhead.json]");
     Console.Error.WriteLine("       LH2Face.Benchmarks overhead-memory [--repeats 2] [--out file.json] [overhead's options but --path]: peak RSS of each path in its own process");
     Console.Error.WriteLine("       LH2Face.Benchmarks bf16 [--backbone Compact] [--input-size 112] [--embedding-size 512] [--batch 64] [--steps 5] [--rounds 3] [--threads 1] [--out file.json]");
-    Console.Error.WriteLine("       LH2Face.Benchmarks bf16-train [--input-size 64] [--embedding-size 128] [--batch 64] [--epochs 4] [--identities 200] [--images 4000] [--validation-identities 100] [--seed 42] [--threads 1]");
     Console.Error.WriteLine("       LH2Face.Benchmarks renderer-effect [--epochs 3] [--input-size 64] [--resolution 32] [--batch 64] [--max-steps 0] [--embedding-size 128] [--backbone Compact] [--seed 42] [--train-identities 200]");
 }
 

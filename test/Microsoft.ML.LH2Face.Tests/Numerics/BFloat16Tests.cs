@@ -22,14 +22,13 @@ public sealed class BFloat16Tests
     private const int Dim = 16;
 
     /// <summary>
-    /// Largest relative gradient error accepted per weight tensor in a bfloat16 pass: 8-bit significands through a
-    /// training-mode batch norm over 8 images (which subtracts means, so rounding grows) measured 1.5 % at the embedding
-    /// layer and up to 17 % at the first layers (Compact and IResNet-18 at 32 px); a wrong gradient is off by 100 % or more.
+    /// Largest relative gradient error accepted per tensor in a bfloat16 pass: 8-bit significands through a training-mode
+    /// batch norm over 8 images (which subtracts means, so rounding grows) measured 1.5 % at the embedding layer, up to 17 %
+    /// at the first layers and 9-11 % for the pixels (Compact and IResNet-18 at 32 px, through the routes the self-check
+    /// chose; the pixels' gradient was 33-37 % off through oneDNN's own bfloat16 kernel, which the check replaces). A wrong
+    /// gradient is off by 100 % or more.
     /// </summary>
-    private const double WeightTolerance = 0.25;
-
-    /// <summary>The same for the input pixels' gradient (training never uses it), measured 0.33-0.37.</summary>
-    private const double InputTolerance = 0.5;
+    private const double Tolerance = 0.25;
 
     /// <summary>Relative error of all weight gradients together (the update direction), measured 0.047 (Compact) and 0.074 (IResNet-18).</summary>
     private const double WholeTolerance = 0.15;
@@ -44,6 +43,18 @@ public sealed class BFloat16Tests
         return network;
     }
 
+    /// <summary>The routes Fit trains a bfloat16 backbone through: sizes recorded by an eval pass, then the bfloat16 self-check.</summary>
+    private static void CheckAsFitDoes(IResNet network)
+    {
+        network.eval();
+        using (no_grad())
+        using (NewDisposeScope())
+            network.forward(zeros(2, 3, Side, Side));
+        network.train();
+        var layers = network.named_modules().Where(m => m.module is RoutedConv2d).Select(m => (m.name, (RoutedConv2d)m.module)).ToList();
+        ConvolutionSelfCheck.Run(layers, CPU, compute: ScalarType.BFloat16);
+    }
+
     [TestMethod]
     [DataRow(LH2FaceBackbone.Compact)]
     [DataRow(LH2FaceBackbone.IResNet18)]
@@ -53,6 +64,8 @@ public sealed class BFloat16Tests
         {
             // The float64 reference, or the float32 network with bfloat16 training passes.
             var network = Network(backbone, dtype, dtype == ScalarType.Float32 ? LH2FacePrecision.BFloat16 : LH2FacePrecision.Float32);
+            if (dtype == ScalarType.Float32)
+                CheckAsFitDoes(network);
             var pixels = Input(Normal(dtype, 1, Batch, 3, Side, Side));
             var z = network.forward(pixels);
             Assert.AreEqual(dtype, z.dtype, "the backbone's output keeps the input's type");
@@ -69,9 +82,8 @@ public sealed class BFloat16Tests
             double diff = (low[r.Key] - r.Value).norm().item<double>();
             return (Name: r.Key, Error: norm > VanishingFraction * largest ? diff / norm : diff / largest);
         }).ToList();
-        Console.WriteLine(string.Join(" ", errors.Select(e => $"{e.Name}={e.Error:F3}")));
-        var bad = errors.Where(e => !(e.Error <= (e.Name == "pixels" ? InputTolerance : WeightTolerance))).ToList();
-        Assert.IsEmpty(bad, $"{backbone}: bfloat16 gradients off float64 by more than {WeightTolerance} (weights) or {InputTolerance} (pixels): {string.Join(", ", bad.Select(b => $"{b.Name} {b.Error:G3}"))}");
+        var bad = errors.Where(e => !(e.Error <= Tolerance)).ToList();
+        Assert.IsEmpty(bad, $"{backbone}: bfloat16 gradients off float64 by more than {Tolerance}: {string.Join(", ", bad.Select(b => $"{b.Name} {b.Error:G3}"))}");
         var weights = reference.Keys.Where(k => k != "pixels").ToList();
         double diffSquares = weights.Sum(k => (low[k] - reference[k]).square().sum().item<double>());
         double refSquares = weights.Sum(k => reference[k].square().sum().item<double>());
