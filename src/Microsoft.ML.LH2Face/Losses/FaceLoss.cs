@@ -89,10 +89,15 @@ internal sealed class FaceLoss
                 margin = (scale * targetCos - logits.gather(1, sampledLabels.unsqueeze(1))).mean();
         }
 
-        total.MoveToOuterDisposeScope();
-        foreach (var (_, value) in terms)
-            value.MoveToOuterDisposeScope();
-        margin?.MoveToOuterDisposeScope();
+        // Each tensor moves out once: with a single term the total is that term's tensor, and a second move would take it
+        // past the caller's scope, where it would keep the whole step's graph alive until a finalizer ran (measured: an
+        // ArcFace run grew by the step's activations every step, 12 GB in 6 epochs at 64 px).
+        var moved = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var value in terms.Select(t => t.Value).Prepend(total).Append(margin))
+        {
+            if (value is not null && moved.Add(value))
+                value.MoveToOuterDisposeScope();
+        }
         return new LossOutput(total, terms, margin);
     }
 }

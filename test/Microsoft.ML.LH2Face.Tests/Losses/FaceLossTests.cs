@@ -138,6 +138,37 @@ public sealed class FaceLossTests
     }
 
     [TestMethod]
+    [DataRow(LH2FaceLossPreset.ArcFace)]
+    [DataRow(LH2FaceLossPreset.CosFace)]
+    [DataRow(LH2FaceLossPreset.AdaFace)]
+    [DataRow(LH2FaceLossPreset.MagFace)]
+    [DataRow(LH2FaceLossPreset.Softmax)]
+    [DataRow(LH2FaceLossPreset.LH2Face)]
+    [DataRow(LH2FaceLossPreset.LH2FaceLiteral)]
+    public void Compute_InAStepScope_LeavesNoTensorAliveAfterIt(LH2FaceLossPreset preset)
+    {
+        // A single-term loss (ArcFace, CosFace, ...) has total == its term: moved out twice, it escaped the step's scope and
+        // kept the step's graph alive until a finalizer ran.
+        var options = LH2FaceTrainer.Options.FromPreset(preset);
+        options.EmbeddingSize = 3;
+        using var head = HeadFactory.Create(options.Settings().Loss.Head, 6);
+        head.train();
+        var loss = new FaceLoss(options.Settings().Loss);
+        random.manual_seed(2);
+        using var z = randn(8, 3) * 20;
+        using var labels = tensor(new long[] { 0, 1, 1, 2, 3, 3, 5, 0 });
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        using (NewDisposeScope()) // the step's scope, the outermost as in the trainer
+        {
+            var (x, n) = FaceNetwork.Split(z.requires_grad_(true));
+            var output = loss.Compute(head, x, n, labels);
+            output.Total.backward();
+            Assert.IsTrue(float.IsFinite(output.Total.item<float>()));
+        }
+        Assert.AreEqual(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount, $"{preset}: tensors left alive after the step's scope closed");
+    }
+
+    [TestMethod]
     public void Compute_TermsSumToTotal_AndFollowTheWeights()
     {
         var options = Options(LH2FaceHead.LH2Face, o => { o.ProxyNegativeSampleWeight = 0.5f; o.ProxyProxyWeight = 0; });
