@@ -36,9 +36,9 @@ internal static class ConvolutionSelfCheck
 
     /// <summary>
     /// Largest relative error accepted in bfloat16 (8-bit significands: rounding the inputs and weights alone costs about
-    /// 3e-3; right kernels gave at most 4.7e-3 on an AMD EPYC with avx512_bf16). A wrong kernel is off by tens of percent:
-    /// oneDNN 3.7's bfloat16 input gradient for fewer than 16 input channels (the backbone's first convolution) measured
-    /// 0.22-0.35 there, forward and weight gradient right, and the check moves that layer to Unfold.
+    /// 3e-3; every route gave at most 4.9e-3 on an AMD EPYC with avx512_bf16, at 3 to 16 input channels, 8 to 64 px, and
+    /// under ONEDNN_MAX_CPU_ISA=AVX2, AVX512_CORE and AVX512_CORE_BF16). A wrong kernel, like the float32 ones the check
+    /// has caught (issue 11), is off by tens of percent.
     /// </summary>
     public const double BFloat16Tolerance = 2e-2;
 
