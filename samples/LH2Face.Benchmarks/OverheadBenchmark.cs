@@ -48,6 +48,7 @@ internal static class OverheadBenchmark
         string path = "both";
         var nativeHeap = LH2FaceNativeHeap.KeepFreed;
         var precision = LH2FacePrecision.Float32;
+        bool recompute = false;
         for (int i = 0; i < args.Length; i += 2)
         {
             if (i + 1 >= args.Length)
@@ -71,9 +72,10 @@ internal static class OverheadBenchmark
                 case "--native-heap": nativeHeap = Enum.Parse<LH2FaceNativeHeap>(v, ignoreCase: true); break;
                 case "--path": path = v is "trainer" or "bare" or "both" ? v : throw new ArgumentException($"--path is '{v}': use trainer, bare or both."); break;
                 case "--precision": precision = Enum.Parse<LH2FacePrecision>(v, ignoreCase: true); break;
+                case "--recompute-activations": recompute = bool.Parse(v); break;
                 default:
                     throw new ArgumentException($"Unknown option '{args[i]}': use --backbone, --input-size, --embedding-size, --batch, --identities, --images, --steps, " +
-                        "--rounds, --warmup-steps, --threads, --seed, --preset, --native-heap, --precision, --path or --out.");
+                        "--rounds, --warmup-steps, --threads, --seed, --preset, --native-heap, --precision, --recompute-activations (true/false), --path or --out.");
             }
         }
         if (images < batch || identities < 2 || identities > images)
@@ -94,6 +96,7 @@ internal static class OverheadBenchmark
         options.Device = LH2FaceDevice.Cpu;
         options.NativeHeap = nativeHeap;
         options.Precision = precision;
+        options.RecomputeActivations = recompute;
         var settings = InputValidation.CheckOptions(options);
         if (settings.Renderer is not null)
             throw new ArgumentException("The bare loop has no renderer: use a preset without it.");
@@ -103,7 +106,7 @@ internal static class OverheadBenchmark
         set_num_threads(threads);
         int copies = settings.Loss.KappaRanking.Copies(batch);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"overhead: {backbone} at {size} px, {embedding}-d, preset {preset} ({copies} kappa-ranking copies per batch), {precision}, batch {batch}, SynthFace small train split " +
+            $"overhead: {backbone} at {size} px, {embedding}-d, preset {preset} ({copies} kappa-ranking copies per batch), {precision}{(recompute ? ", activations recomputed" : "")}, batch {batch}, SynthFace small train split " +
             $"{identities} x {images / identities} = {train.Count} images (made in {clock.Elapsed.TotalSeconds:F0} s), {steps} steps x {rounds} rounds per path after " +
             $"{warmupSteps} warm-up steps each, {get_num_threads()} torch thread(s), {Environment.ProcessorCount} core(s), load average {loadBefore}"));
         Console.WriteLine(heap);
@@ -306,6 +309,7 @@ internal static class OverheadBenchmark
         random.manual_seed(seed);
         using var network = new FaceNetwork(settings.Network, classCount);
         network.TrainingPrecision = settings.Run.Precision;
+        network.RecomputeActivations = settings.Run.RecomputeActivations;
         // The trainer's convolution routes (results cached per process: no check runs again).
         network.RecordConvolutionSizes(settings.Backbone.InputSize, CPU);
         network.CheckConvolutions(CPU);
@@ -348,6 +352,7 @@ internal static class OverheadBenchmark
                 optimizers.ZeroGrad();
                 timer.Lap(StepPhase.Optimizer);
                 loss.backward();
+                network.BackwardRecomputed();
                 timer.Lap(StepPhase.Backward);
                 optimizers.ClipAndStep();
                 timer.Lap(StepPhase.Optimizer);

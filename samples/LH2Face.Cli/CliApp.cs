@@ -72,6 +72,7 @@ public static class CliApp
         var device = new Option<LH2FaceDevice>("--device") { Description = "Where to train.", DefaultValueFactory = _ => d.Device };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, data order and augmentation.", DefaultValueFactory = _ => d.Seed };
         var precision = new Option<LH2FacePrecision>("--precision") { Description = "Number format of the backbone's training passes: Float32, or BFloat16 (about half the step time where the CPU has avx512_bf16 or AMX; the model is float32 either way).", DefaultValueFactory = _ => d.Precision };
+        var recompute = new Option<bool>("--recompute-activations") { Description = "Keep only each residual block's input in the forward pass and recompute the blocks in the backward pass: the same model with less memory, for one more forward pass of the trunk per step." };
         var nativeHeap = new Option<LH2FaceNativeHeap>("--native-heap") { Description = "The C heap on Linux with glibc: KeepFreed (freed blocks kept for the next step: about 8x faster, higher peak memory) or Unchanged (glibc's defaults or the MALLOC_* environment).", DefaultValueFactory = _ => d.NativeHeap };
         var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "Folder for checkpoints (written at the end, and every --checkpoint-every steps)." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Also write a checkpoint every this many steps (needs --checkpoint-dir; 0 = at the end only).", DefaultValueFactory = _ => 0 };
@@ -88,7 +89,7 @@ public static class CliApp
 
         var command = new Command("train", "Train a face-embedding model on an identity folder and save it as an ML.NET model zip.")
         {
-            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, precision, nativeHeap, dataLoading, maxCache, loaderThreads, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, rendererLr, rendererFov, montage, logFile, skipCorrupt, resize,
+            data, output, backbone, inputSize, embeddingSize, epochs, batchSize, lr, preset, head, device, precision, recompute, nativeHeap, dataLoading, maxCache, loaderThreads, seed, checkpointDir, checkpointEvery, resume, onnx, renderer, rendererResolution, rendererLr, rendererFov, montage, logFile, skipCorrupt, resize,
         };
         command.SetAction(r => TrainCommand.Run(new TrainSettings
         {
@@ -104,6 +105,7 @@ public static class CliApp
             Head = r.GetValue(head),
             Device = r.GetValue(device),
             Precision = r.GetValue(precision),
+            RecomputeActivations = r.GetValue(recompute),
             NativeHeap = r.GetValue(nativeHeap),
             DataLoading = r.GetValue(dataLoading),
             MaxCacheMegabytes = r.GetValue(maxCache),

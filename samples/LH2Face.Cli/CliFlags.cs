@@ -20,6 +20,7 @@ internal static partial class CliFlags
         ["LearningRate"] = "--lr",
         ["Device"] = "--device",
         ["Precision"] = "--precision",
+        ["RecomputeActivations"] = "--recompute-activations",
         ["Seed"] = "--seed",
         ["Head"] = "--head",
         ["CheckpointDirectory"] = "--checkpoint-dir",

@@ -82,6 +82,7 @@ public static class TrainCommand
         options.Device = s.Device;
         options.NativeHeap = s.NativeHeap;
         options.Precision = s.Precision;
+        options.RecomputeActivations = s.RecomputeActivations;
         options.DataLoading = s.DataLoading;
         options.MaxCacheBytes = s.MaxCacheMegabytes < 0 || s.MaxCacheMegabytes > long.MaxValue >> 20
             ? throw new CliException($"--max-cache-mb is {s.MaxCacheMegabytes}; use 0 (always stream) or a size in MB.")

@@ -32,6 +32,9 @@ public sealed record TrainSettings
     /// <summary>Number format of the backbone's training passes (Float32, or BFloat16 with float32 master weights).</summary>
     public LH2FacePrecision Precision { get; init; } = Defaults.Precision;
 
+    /// <summary>Recompute the trunk's activations in the backward pass instead of keeping them (Options.RecomputeActivations).</summary>
+    public bool RecomputeActivations { get; init; } = Defaults.RecomputeActivations;
+
     /// <summary>What training does to the process's C heap (KeepFreed: several times faster, higher peak memory; Unchanged).</summary>
     public LH2FaceNativeHeap NativeHeap { get; init; } = Defaults.NativeHeap;
 

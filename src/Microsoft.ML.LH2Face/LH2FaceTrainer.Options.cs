@@ -244,6 +244,14 @@ public sealed partial class LH2FaceTrainer
         /// </summary>
         public LH2FacePrecision Precision = LH2FacePrecision.Float32;
 
+        /// <summary>
+        /// Activation recomputation (gradient checkpointing) for the backbone's convolutional trunk: the training pass keeps
+        /// only the input of each residual block (and of the stem and the last batch norm) and runs each block again during
+        /// the backward pass. The same gradients and model, less activation memory, one more forward pass of the trunk per
+        /// step. Default false. See README, "Performance and memory".
+        /// </summary>
+        public bool RecomputeActivations;
+
         /// <summary>Stop after this many optimiser steps in total (0 = run every epoch). The schedule still spans all epochs.</summary>
         public int MaxSteps;
 

@@ -16,7 +16,7 @@ public sealed class CommandTests
     public void DeleteFolder() => Directory.Delete(root, recursive: true);
 
     [TestMethod]
-    public void Train_NativeHeapAndPrecisionFlags_ReachTheTrainerAndItsLog()
+    public void Train_NativeHeapPrecisionAndRecomputeFlags_ReachTheTrainerAndItsLog()
     {
         var data = Path.Combine(root, "faces");
         FaceFolder.Write(data, identities: 2, samples: 4, size: 32);
@@ -24,13 +24,14 @@ public sealed class CommandTests
         var output = new StringWriter();
         int code = CliApp.Run(
             ["train", "--data", data, "--out", Path.Combine(root, "m.zip"), "--input-size", "32", "--embedding-size", "8", "--epochs", "1",
-             "--batch-size", "4", "--device", "Cpu", "--native-heap", "Unchanged", "--precision", "BFloat16", "--log", log],
+             "--batch-size", "4", "--device", "Cpu", "--native-heap", "Unchanged", "--precision", "BFloat16", "--recompute-activations", "--log", log],
             FaceFolder.Console(output), CancellationToken.None);
         Assert.AreEqual(0, code, output.ToString());
         var text = File.ReadAllText(log);
         StringAssert.Contains(text, "C heap left unchanged (Options.NativeHeap = Unchanged).");
         StringAssert.Contains(text, "Precision: the backbone's convolutional trunk computes in bfloat16 in training passes");
         StringAssert.Contains(text, "shapes in bfloat16 within 0.02");
+        StringAssert.Contains(text, "Activation recomputation: the backbone's trunk keeps only the input of each residual block");
         Assert.IsTrue(File.Exists(Path.Combine(root, "m.zip")));
     }
 

@@ -95,19 +95,149 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
     /// </summary>
     public LH2FacePrecision TrainingPrecision { get; set; } = LH2FacePrecision.Float32;
 
+    /// <summary>
+    /// Options.RecomputeActivations: in a training pass whose input needs no gradient, <see cref="Trunk"/> keeps only the
+    /// input of each segment (the stem, each residual block, the last batch norm) and frees the rest of the activations;
+    /// <see cref="BackwardRecomputed"/>, called after the loss's backward, runs each segment again with gradients, last
+    /// first, and sends the trunk output's gradient through it. The same kernels on the same inputs: the gradients are
+    /// those of the ordinary pass, for one more forward pass of the trunk.
+    /// </summary>
+    public bool RecomputeActivations { get; set; }
+
+    /// <summary>Trunk passes of this step waiting for <see cref="BackwardRecomputed"/>.</summary>
+    private readonly List<Recomputation> pending = new();
+
+    /// <summary>Number of segments the trunk is recomputed in: the stem, each block, the last batch norm.</summary>
+    private int SegmentCount => blocks.Count + 2;
+
     /// <summary>The convolutional trunk: the flattened last feature map [B, C*H*W] that <see cref="Embed"/> maps to z.</summary>
     public Tensor Trunk(Tensor x)
     {
         using var scope = NewDisposeScope();
         var inputType = x.dtype;
-        if (training && TrainingPrecision == LH2FacePrecision.BFloat16 && inputType == ScalarType.Float32)
-            x = x.to(ScalarType.BFloat16);
-        var y = IBasicBlock.PRelu(prelu, bn1.forward(conv1.forward(x)));
-        foreach (var block in blocks)
-            y = block.forward(y);
-        var trunk = bn2.forward(y).flatten(1);
-        return (trunk.dtype == inputType ? trunk : trunk.to(inputType)).MoveToOuterDisposeScope();
+        if (!(RecomputeActivations && training && is_grad_enabled() && !x.requires_grad))
+        {
+            var y = x;
+            for (int i = 0; i < SegmentCount; i++)
+                y = Segment(i, y, inputType);
+            return y.MoveToOuterDisposeScope();
+        }
+        var inputs = new Tensor[SegmentCount];
+        var output = x;
+        using (no_grad())
+        {
+            for (int i = 0; i < SegmentCount; i++)
+            {
+                inputs[i] = output.detach().DetachFromDisposeScope();
+                output = Segment(i, output, inputType);
+            }
+        }
+        var leaf = output.requires_grad_().DetachFromDisposeScope();
+        pending.Add(new Recomputation(leaf, inputs, inputType));
+        // A view, so the caller may dispose what it gets while the leaf waits for its gradient.
+        return leaf.view(leaf.shape).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The backward pass of every <see cref="Trunk"/> call since the last one, for Options.RecomputeActivations: call it
+    /// right after the loss's backward. Each segment runs again from its kept input with gradients (batch-norm momentum
+    /// 0, so the running averages move once per step as without recomputation) and takes the gradient of its output.
+    /// </summary>
+    public void BackwardRecomputed()
+    {
+        try
+        {
+            for (int r = pending.Count - 1; r >= 0; r--)
+            {
+                var pass = pending[r];
+                using var outputGrad = pass.Output.grad;
+                if (outputGrad is null)
+                    continue; // no loss reached this pass
+                var grad = outputGrad.alias();
+                for (int i = SegmentCount - 1; i >= 0; i--)
+                {
+                    using var scope = NewDisposeScope();
+                    using var enable = enable_grad();
+                    var input = pass.Inputs[i].detach().requires_grad_(i > 0);
+                    var output = KeepingStatistics(() => Segment(i, input, pass.InputType));
+                    autograd.backward(new[] { output }, new[] { grad });
+                    grad.Dispose();
+                    if (i > 0)
+                        grad = input.grad!.MoveToOuterDisposeScope(); // the next segment's output gradient
+                }
+            }
+        }
+        finally
+        {
+            DiscardRecomputation();
+        }
+    }
+
+    /// <summary>Releases the kept inputs of trunk passes that will not be recomputed (a step stopped before its backward).</summary>
+    public void DiscardRecomputation()
+    {
+        foreach (var pass in pending)
+        {
+            pass.Output.Dispose();
+            foreach (var input in pass.Inputs)
+                input.Dispose();
+        }
+        pending.Clear();
+    }
+
+    /// <summary>Runs <paramref name="segment"/> with every batch norm's momentum at 0 (running averages unchanged), then restores momentum and step counters.</summary>
+    private T KeepingStatistics<T>(Func<T> segment)
+    {
+        var saved = modules().OfType<TorchSharp.Modules.NormBase>()
+            .Select(n => (Norm: n, Momentum: n.momentum, Count: n.num_batches_tracked?.clone())).ToList();
+        try
+        {
+            foreach (var (norm, _, _) in saved)
+                norm.momentum = 0.0;
+            return segment();
+        }
+        finally
+        {
+            using var noGrad = no_grad();
+            foreach (var (norm, momentum, count) in saved)
+            {
+                norm.momentum = momentum;
+                if (count is not null)
+                {
+                    norm.num_batches_tracked!.copy_(count);
+                    count.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Segment <paramref name="index"/> of the trunk: 0 the stem (with the bfloat16 cast of a float32 input in a bfloat16
+    /// training pass), 1..N the residual blocks, N+1 the last batch norm, flattened and cast back to the input's type.
+    /// </summary>
+    private Tensor Segment(int index, Tensor x, ScalarType inputType)
+    {
+        using var scope = NewDisposeScope();
+        Tensor y;
+        if (index == 0)
+        {
+            if (training && TrainingPrecision == LH2FacePrecision.BFloat16 && inputType == ScalarType.Float32)
+                x = x.to(ScalarType.BFloat16);
+            y = IBasicBlock.PRelu(prelu, bn1.forward(conv1.forward(x)));
+        }
+        else if (index <= blocks.Count)
+        {
+            y = blocks[index - 1].forward(x);
+        }
+        else
+        {
+            var trunk = bn2.forward(x).flatten(1);
+            y = trunk.dtype == inputType ? trunk : trunk.to(inputType);
+        }
+        return y.MoveToOuterDisposeScope();
+    }
+
+    private sealed record Recomputation(Tensor Output, Tensor[] Inputs, ScalarType InputType);
 
     /// <summary>
     /// <see cref="Embed"/> of trunk features whose last <paramref name="copies"/> rows are degraded copies, such that the

@@ -23,9 +23,9 @@ internal sealed record ColumnSettings(string Label, string Image, string Embeddi
     }
 }
 
-/// <summary>One run's settings outside the model: seed, device, training precision, flip augmentation, cache cap and data loading, C heap policy, validation and early stopping, checkpoints, progress and cancellation.</summary>
+/// <summary>One run's settings outside the model: seed, device, training precision and activation recomputation, flip augmentation, cache cap and data loading, C heap policy, validation and early stopping, checkpoints, progress and cancellation.</summary>
 internal sealed record RunSettings(
-    int Seed, LH2FaceDevice Device, LH2FacePrecision Precision, bool RandomHorizontalFlip, long MaxCacheBytes, LH2FaceDataLoading DataLoading, int LoaderThreads, LH2FaceNativeHeap NativeHeap, IDataView? ValidationSet, int EarlyStoppingPatience,
+    int Seed, LH2FaceDevice Device, LH2FacePrecision Precision, bool RecomputeActivations, bool RandomHorizontalFlip, long MaxCacheBytes, LH2FaceDataLoading DataLoading, int LoaderThreads, LH2FaceNativeHeap NativeHeap, IDataView? ValidationSet, int EarlyStoppingPatience,
     string? CheckpointDirectory, int CheckpointEveryNSteps, string? ResumeFrom, IProgress<LH2FaceProgress>? Progress, CancellationToken CancellationToken)
 {
     /// <summary>Decoding threads for streamed images: <see cref="LoaderThreads"/>, or half the processors when it is 0.</summary>

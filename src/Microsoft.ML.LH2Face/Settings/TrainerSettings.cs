@@ -36,7 +36,7 @@ internal sealed record TrainerSettings(ColumnSettings Columns, NetworkSettings N
             o.ProxyLearningRateMultiplier, o.ProxySampleRate, o.ProxySampleMaxClasses, o.ProxySampleSize);
         var schedule = new ScheduleSettings(o.Epochs, o.BatchSize, o.Optimizer, o.LearningRate, o.Momentum, o.WeightDecay, o.WarmupEpochs,
             o.Schedule, o.StepMilestones?.ToArray(), o.StepGamma, o.GradientClipNorm, o.MaxSteps);
-        var run = new RunSettings(o.Seed, o.Device, o.Precision, o.RandomHorizontalFlip, o.MaxCacheBytes, o.DataLoading, o.LoaderThreads, o.NativeHeap, o.ValidationSet, o.EarlyStoppingPatience,
+        var run = new RunSettings(o.Seed, o.Device, o.Precision, o.RecomputeActivations, o.RandomHorizontalFlip, o.MaxCacheBytes, o.DataLoading, o.LoaderThreads, o.NativeHeap, o.ValidationSet, o.EarlyStoppingPatience,
             o.CheckpointDirectory, o.CheckpointEveryNSteps, o.ResumeFrom, o.Progress, o.CancellationToken);
         return new TrainerSettings(columns, new NetworkSettings(backbone, head, renderer), new LossSettings(head, ranking, proxies, o.SampleRate),
             schedule, run);

@@ -138,6 +138,19 @@ internal sealed class FaceNetwork : Module
         return checks;
     }
 
+    /// <summary>Options.RecomputeActivations: see <see cref="IResNet.RecomputeActivations"/>; call <see cref="BackwardRecomputed"/> after the loss's backward.</summary>
+    public bool RecomputeActivations
+    {
+        get => ((IResNet)backbone).RecomputeActivations;
+        set => ((IResNet)backbone).RecomputeActivations = value;
+    }
+
+    /// <summary>The trunk's share of the backward pass under <see cref="RecomputeActivations"/> (nothing to do without it).</summary>
+    public void BackwardRecomputed() => ((IResNet)backbone).BackwardRecomputed();
+
+    /// <summary>Drops trunk passes waiting for <see cref="BackwardRecomputed"/> (a step that stops before its backward).</summary>
+    public void DiscardRecomputation() => ((IResNet)backbone).DiscardRecomputation();
+
     /// <summary>Number format of the backbone's training passes (Options.Precision; see <see cref="IResNet.TrainingPrecision"/>).</summary>
     public LH2FacePrecision TrainingPrecision
     {

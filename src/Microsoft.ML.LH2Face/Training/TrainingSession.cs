@@ -83,6 +83,7 @@ internal sealed class TrainingSession
         {
             network.to(device);
             network.TrainingPrecision = settings.Run.Precision;
+            network.RecomputeActivations = settings.Run.RecomputeActivations;
             CheckConvolutions(network, device);
             using var optimizers = new OptimizerSet(settings.Schedule, settings.Loss.Proxies, settings.Renderer, network);
             var faceLoss = new FaceLoss(settings.Loss);
@@ -221,6 +222,9 @@ internal sealed class TrainingSession
         log($"Training images: {train.Describe()}.");
         if (settings.Run.Precision == LH2FacePrecision.BFloat16)
             log(DescribeBFloat16(device));
+        if (settings.Run.RecomputeActivations)
+            log("Activation recomputation: the backbone's trunk keeps only the input of each residual block (and of the stem and the last batch norm) in training passes " +
+                "and runs each block again in the backward pass: the same gradients, less memory, one more forward pass of the trunk per step.");
         log($"Loss: {LossConfiguration.ToJson(settings.Loss, train.ClassCount)}");
         if (settings.Renderer is { } renderer)
             log(RendererTraining.Describe(renderer));
@@ -341,10 +345,14 @@ internal sealed class TrainingSession
         float stdKappa = batchSize > 1 ? norm.std().item<float>() : 0f;
         timer?.Lap(StepPhase.Bookkeeping);
         if (!float.IsFinite(lossValue))
+        {
+            network.DiscardRecomputation();
             return new StepResult(lossValue, terms, meanKappa, stdKappa, meanMargin);
+        }
         optimizers.ZeroGrad();
         timer?.Lap(StepPhase.Optimizer);
         loss.backward();
+        network.BackwardRecomputed(); // the trunk's backward under Options.RecomputeActivations (nothing otherwise)
         timer?.Lap(StepPhase.Backward);
         optimizers.ClipAndStep();
         timer?.Lap(StepPhase.Optimizer);
