@@ -39,6 +39,7 @@ public sealed class RecomputeActivationsTests
     }
 
     [TestMethod]
+    [TestCategory("Numerics")] // also run by CI under ONEDNN_MAX_CPU_ISA=AVX2
     [DataRow(LH2FaceBackbone.Compact, LH2FacePrecision.Float32)]
     [DataRow(LH2FaceBackbone.IResNet18, LH2FacePrecision.Float32)]
     [DataRow(LH2FaceBackbone.Compact, LH2FacePrecision.BFloat16)]
