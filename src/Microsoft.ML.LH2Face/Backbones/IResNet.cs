@@ -159,7 +159,7 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
                     using var scope = NewDisposeScope();
                     using var enable = enable_grad();
                     var input = pass.Inputs[i].detach().requires_grad_(i > 0);
-                    var output = KeepingStatistics(() => Segment(i, input, pass.InputType));
+                    var output = BatchNormStatistics.Held(this, () => Segment(i, input, pass.InputType));
                     autograd.backward(new[] { output }, new[] { grad });
                     grad.Dispose();
                     if (i > 0)
@@ -183,32 +183,6 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
                 input.Dispose();
         }
         pending.Clear();
-    }
-
-    /// <summary>Runs <paramref name="segment"/> with every batch norm's momentum at 0 (running averages unchanged), then restores momentum and step counters.</summary>
-    private T KeepingStatistics<T>(Func<T> segment)
-    {
-        var saved = modules().OfType<TorchSharp.Modules.NormBase>()
-            .Select(n => (Norm: n, Momentum: n.momentum, Count: n.num_batches_tracked?.clone())).ToList();
-        try
-        {
-            foreach (var (norm, _, _) in saved)
-                norm.momentum = 0.0;
-            return segment();
-        }
-        finally
-        {
-            using var noGrad = no_grad();
-            foreach (var (norm, momentum, count) in saved)
-            {
-                norm.momentum = momentum;
-                if (count is not null)
-                {
-                    norm.num_batches_tracked!.copy_(count);
-                    count.Dispose();
-                }
-            }
-        }
     }
 
     /// <summary>

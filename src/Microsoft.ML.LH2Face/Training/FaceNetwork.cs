@@ -87,33 +87,7 @@ internal sealed class FaceNetwork : Module
     /// running batch-norm averages as they were: for images, such as rendered faces, whose statistics
     /// should not enter the model that scores real ones.
     /// </summary>
-    public Tensor FeaturesKeepingStatistics(Tensor pixels)
-    {
-        // Momentum 0 keeps the running mean and variance: they cannot be restored by a copy afterwards,
-        // because batch norm saves them for its backward pass and an in-place write would void the graph.
-        // The step counter is not saved for backward: it is copied back.
-        var saved = backbone.modules().OfType<TorchSharp.Modules.NormBase>()
-            .Select(n => (Norm: n, Momentum: n.momentum, Count: n.num_batches_tracked?.clone())).ToList();
-        try
-        {
-            foreach (var (norm, _, _) in saved)
-                norm.momentum = 0.0;
-            return Features(pixels);
-        }
-        finally
-        {
-            using var noGrad = no_grad();
-            foreach (var (norm, momentum, count) in saved)
-            {
-                norm.momentum = momentum;
-                if (count is not null)
-                {
-                    norm.num_batches_tracked!.copy_(count);
-                    count.Dispose();
-                }
-            }
-        }
-    }
+    public Tensor FeaturesKeepingStatistics(Tensor pixels) => BatchNormStatistics.Held(backbone, () => Features(pixels));
 
     /// <summary>
     /// Runs <see cref="ConvolutionSelfCheck"/> on every convolution of the backbone and the renderer at the
