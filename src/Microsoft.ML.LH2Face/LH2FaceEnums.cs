@@ -86,7 +86,7 @@ public enum LH2FacePrecision
     /// <summary>
     /// The convolutional trunk computes in bfloat16 during training: inputs, convolution and PReLU weights are cast per
     /// pass (what an autocast does), gradients flow back to the float32 weights. Measured on an AMD EPYC with AVX512_BF16:
-    /// the backbone's pass in 0.44-0.60 of float32's time, whole training steps 1.2-1.6x the images per second, a third
+    /// the backbone's pass in 0.44-0.60 of float32's time, whole training steps about 1.6x the images per second, a third
     /// less peak memory; slower than float32 on CPUs without bfloat16 instructions; not measured on GPUs. See README,
     /// "Performance and memory", "bfloat16".
     /// </summary>
