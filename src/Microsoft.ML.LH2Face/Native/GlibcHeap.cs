@@ -29,6 +29,9 @@ internal static class GlibcHeap
             return "C heap left unchanged (Options.NativeHeap = Unchanged).";
         if (!OperatingSystem.IsLinux())
             return "C heap left unchanged (not Linux).";
+        string? allocator = ReplacementAllocator(MappedFiles());
+        if (allocator is not null)
+            return $"C heap left unchanged: {allocator} serves malloc in this process (preloaded), so glibc's settings do not apply.";
         string? variable = UserVariables.FirstOrDefault(v => Environment.GetEnvironmentVariable(v) is not null);
         if (variable is not null)
             return $"C heap left unchanged ({variable} is set in the environment).";
@@ -48,6 +51,32 @@ internal static class GlibcHeap
             return applied
                 ? "C heap keeps freed blocks (mmap off, trimming off: Options.NativeHeap = KeepFreed)."
                 : "C heap left unchanged (mallopt refused the setting).";
+        }
+    }
+
+    /// <summary>Allocators that replace malloc when preloaded (e.g. LD_PRELOAD=libtcmalloc_minimal.so.4; README, "Performance and memory").</summary>
+    internal static readonly string[] ReplacementAllocators = { "tcmalloc", "jemalloc", "mimalloc" };
+
+    /// <summary>The file name of the first mapped file that is one of <see cref="ReplacementAllocators"/>, or null.</summary>
+    internal static string? ReplacementAllocator(IEnumerable<string> mappedFiles)
+        => mappedFiles.Select(Path.GetFileName)
+            .FirstOrDefault(name => name is not null && name.StartsWith("lib", StringComparison.Ordinal) && name.Contains(".so", StringComparison.Ordinal)
+                && ReplacementAllocators.Any(a => name.Contains(a, StringComparison.Ordinal)));
+
+    /// <summary>The files mapped into this process (/proc/self/maps), empty where that cannot be read.</summary>
+    private static IEnumerable<string> MappedFiles()
+    {
+        try
+        {
+            return File.ReadLines("/proc/self/maps").Select(line => line.IndexOf('/') is int i and >= 0 ? line[i..] : "").Where(path => path.Length > 0).Distinct().ToList();
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return [];
         }
     }
 

@@ -45,6 +45,18 @@ public sealed class GlibcHeapTests
         }
     }
 
+    [TestMethod]
+    public void ReplacementAllocator_IsFoundAmongTheMappedFiles()
+    {
+        string[] plain = ["/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.0/libcoreclr.so", "/tmp/jemalloc-notes.txt"];
+        Assert.IsNull(GlibcHeap.ReplacementAllocator(plain));
+        Assert.AreEqual("libtcmalloc_minimal.so.4.5.10", GlibcHeap.ReplacementAllocator([.. plain, "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4.5.10"]));
+        Assert.AreEqual("libjemalloc.so.2", GlibcHeap.ReplacementAllocator(["/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", .. plain]));
+        Assert.AreEqual("libmimalloc.so.2.1", GlibcHeap.ReplacementAllocator(["/opt/lib/libmimalloc.so.2.1"]));
+        if (OperatingSystem.IsLinux() && GlibcHeap.ReplacementAllocator(File.ReadLines("/proc/self/maps")) is null)
+            Assert.IsFalse(GlibcHeap.Apply(LH2FaceNativeHeap.KeepFreed).Contains("serves malloc", StringComparison.Ordinal), "glibc serves malloc in this test process");
+    }
+
     /// <summary>glibc's struct mallinfo2 (malloc.h): ten size_t fields.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct MallInfo2
