@@ -213,6 +213,14 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
 
     private sealed record Recomputation(Tensor Output, Tensor[] Inputs, ScalarType InputType);
 
+    /// <summary>Also releases the kept inputs of a pass that never reached its backward (a step that threw).</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            DiscardRecomputation();
+        base.Dispose(disposing);
+    }
+
     /// <summary>
     /// <see cref="Embed"/> of trunk features whose last <paramref name="copies"/> rows are degraded copies, such that the
     /// copies' z has no gradient path to the other rows: in training mode the embedding batch norm normalises the copies
