@@ -88,5 +88,22 @@ internal static class TestFaces
         Seed = 7,
     };
 
+    /// <summary>
+    /// Fits <paramref name="options"/> on <paramref name="data"/> in a fresh MLContext and returns every step's loss, the
+    /// embeddings of every row (flattened) and the trainer's info lines from the ML.NET log; <paramref name="onReport"/>
+    /// also sees each progress report as it comes.
+    /// </summary>
+    public static (float[] Losses, float[] Embeddings, List<string> Log) FitAndRecord(IDataView data, LH2FaceTrainer.Options options, Action<LH2FaceProgress>? onReport = null)
+    {
+        var ml = new MLContext(seed: 1);
+        var log = new List<string>();
+        ml.Log += (_, e) => { if (e.Source == "LH2Face" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) lock (log) log.Add(e.RawMessage); };
+        var recorder = new ProgressRecorder { OnReport = onReport };
+        options.Progress = recorder;
+        using var model = ml.Transforms.LH2Face(options).Fit(data);
+        var embeddings = model.Transform(data).GetColumn<float[]>(options.EmbeddingColumnName).SelectMany(e => e).ToArray();
+        return (recorder.Reports.Select(r => r.Loss).ToArray(), embeddings, log);
+    }
+
     public static double Cosine(float[] a, float[] b) => System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(a, b);
 }

@@ -27,18 +27,7 @@ public sealed class BFloat16TrainingTests
         return options;
     }
 
-    private static (float[] Losses, float[] Embeddings, List<string> Log) Fit(LH2FaceTrainer.Options options)
-    {
-        var ml = new MLContext(seed: 1);
-        var log = new List<string>();
-        ml.Log += (_, e) => { if (e.Source == "LH2Face" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) lock (log) log.Add(e.RawMessage); };
-        var recorder = new ProgressRecorder();
-        options.Progress = recorder;
-        var data = Data(ml);
-        using var model = ml.Transforms.LH2Face(options).Fit(data);
-        var embeddings = model.Transform(data).GetColumn<float[]>(options.EmbeddingColumnName).SelectMany(e => e).ToArray();
-        return (recorder.Reports.Select(r => r.Loss).ToArray(), embeddings, log);
-    }
+    private static (float[] Losses, float[] Embeddings, List<string> Log) Fit(LH2FaceTrainer.Options options) => TestFaces.FitAndRecord(Data(new MLContext(seed: 1)), options);
 
     [TestMethod]
     public void Fit_BFloat16_TrainsNearFloat32AndLogsThePrecision()

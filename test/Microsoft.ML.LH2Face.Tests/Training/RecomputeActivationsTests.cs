@@ -133,8 +133,6 @@ public sealed class RecomputeActivationsTests
     private static (float[] Losses, float[] Embeddings, long[] Live, List<string> Log) Fit(bool recompute, bool renderer)
     {
         var ml = new MLContext(seed: 1);
-        var log = new List<string>();
-        ml.Log += (_, e) => { if (e.Source == "LH2Face" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) lock (log) log.Add(e.RawMessage); };
         var raw = TestFaces.PixelData(ml, TestFaces.PixelRows(identities: 6, samples: 4, Side, seed: 9), Side);
         var data = ml.Transforms.Conversion.MapValueToKey("Label", nameof(PixelRow.Identity)).Fit(raw).Transform(raw);
         var options = TestFaces.QuickOptions(epochs: 3, batchSize: 8);
@@ -148,11 +146,8 @@ public sealed class RecomputeActivationsTests
             options.RendererResolution = 16;
         }
         var live = new List<long>();
-        var recorder = new ProgressRecorder { OnReport = _ => live.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount) };
-        options.Progress = recorder;
-        using var model = ml.Transforms.LH2Face(options).Fit(data);
-        var embeddings = model.Transform(data).GetColumn<float[]>(options.EmbeddingColumnName).SelectMany(e => e).ToArray();
-        return (recorder.Reports.Select(r => r.Loss).ToArray(), embeddings, live.ToArray(), log);
+        var (losses, embeddings, log) = TestFaces.FitAndRecord(data, options, _ => live.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
+        return (losses, embeddings, live.ToArray(), log);
     }
 
     [TestMethod]

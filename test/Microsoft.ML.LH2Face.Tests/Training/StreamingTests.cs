@@ -41,17 +41,7 @@ public sealed class StreamingTests
     }
 
     /// <summary>Fits with <paramref name="options"/> and returns the step losses, the embeddings of every image and the LH2Face log lines.</summary>
-    private static (float[] Losses, float[] Embeddings, List<string> Log) Fit(IDataView data, LH2FaceTrainer.Options options)
-    {
-        var ml = new MLContext(seed: 1);
-        var log = new List<string>();
-        ml.Log += (_, e) => { if (e.Source == "LH2Face" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) lock (log) log.Add(e.RawMessage); };
-        var recorder = new ProgressRecorder();
-        options.Progress = recorder;
-        using var model = ml.Transforms.LH2Face(options).Fit(data);
-        var embeddings = model.Transform(data).GetColumn<float[]>(options.EmbeddingColumnName).SelectMany(e => e).ToArray();
-        return (recorder.Reports.Select(r => r.Loss).ToArray(), embeddings, log);
-    }
+    private static (float[] Losses, float[] Embeddings, List<string> Log) Fit(IDataView data, LH2FaceTrainer.Options options) => TestFaces.FitAndRecord(data, options);
 
     [TestMethod]
     public void Fill_StreamedOnTwoThreads_GivesTheCachedPixelsBitForBit()
