@@ -153,18 +153,22 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
                 using var outputGrad = pass.Output.grad;
                 if (outputGrad is null)
                     continue; // no loss reached this pass
-                var grad = outputGrad.alias();
-                for (int i = SegmentCount - 1; i >= 0; i--)
+                // One hold of the batch-norm statistics for all of this pass's segments.
+                BatchNormStatistics.Held(this, () =>
                 {
-                    using var scope = NewDisposeScope();
-                    using var enable = enable_grad();
-                    var input = pass.Inputs[i].detach().requires_grad_(i > 0);
-                    var output = BatchNormStatistics.Held(this, () => Segment(i, input, pass.InputType));
-                    autograd.backward(new[] { output }, new[] { grad });
-                    grad.Dispose();
-                    if (i > 0)
-                        grad = input.grad!.MoveToOuterDisposeScope(); // the next segment's output gradient
-                }
+                    var grad = outputGrad.alias();
+                    for (int i = SegmentCount - 1; i >= 0; i--)
+                    {
+                        using var scope = NewDisposeScope();
+                        using var enable = enable_grad();
+                        var input = pass.Inputs[i].detach().requires_grad_(i > 0);
+                        autograd.backward(new[] { Segment(i, input, pass.InputType) }, new[] { grad });
+                        grad.Dispose();
+                        if (i > 0)
+                            grad = input.grad!.MoveToOuterDisposeScope(); // the next segment's output gradient
+                    }
+                    return 0;
+                });
             }
         }
         finally
