@@ -8,12 +8,13 @@ namespace LH2Face.Benchmarks;
 /// Issue 15, item 1: the trainer's peak memory against a bare TorchSharp loop's on the same network, loss and batches
 /// (target: at most 1.3x). Peak resident memory belongs to a process, so each path runs alone in a child process of this
 /// tool (<c>overhead --path trainer|bare</c>, the same settings as <c>overhead</c>), alternating trainer and bare for
-/// --repeats pairs; each child reports its VmHWM. Reported: every child's peak, the median per path and the ratio of
+/// --repeats pairs; each child reports its VmHWM from the start of training (the count restarted after SynthFace was
+/// generated in the child and its leftovers collected; the generation's own peak is shown beside it). Reported: every child's peak, the median per path and the ratio of
 /// the medians.
 /// </summary>
 internal static class OverheadMemory
 {
-    private sealed record Child(string Path, int Repeat, long PeakKib, double Seconds, string SpeedLine);
+    private sealed record Child(string Path, int Repeat, long PeakKib, double Seconds, string SpeedLine, long DataPeakKib, bool FromTraining);
 
     public static int Run(ReadOnlySpan<string> args)
     {
@@ -47,7 +48,8 @@ internal static class OverheadMemory
                 var child = RunChild(tool, path, r, passOn);
                 children.Add(child);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {path,-7} #{r + 1}: peak RSS {child.PeakKib / 1048576.0:F2} GiB, {child.Seconds:F0} s; {child.SpeedLine}"));
+                    $"  {path,-7} #{r + 1}: peak RSS {child.PeakKib / 1048576.0:F2} GiB {(child.FromTraining ? "in training" : "over the process")} " +
+                    $"(making the data peaked at {child.DataPeakKib / 1048576.0:F2} GiB before), {child.Seconds:F0} s; {child.SpeedLine}"));
             }
         }
         double trainer = Statistics.Median(children.Where(c => c.Path == "trainer").Select(c => (double)c.PeakKib));
@@ -83,6 +85,9 @@ internal static class OverheadMemory
         long kib = long.Parse(peak["peak-rss-kib ".Length..], CultureInfo.InvariantCulture);
         if (kib < 0)
             throw new InvalidOperationException("This system has no /proc/self/status: peak memory cannot be read.");
-        return new Child(path, repeat, kib, clock.Elapsed.TotalSeconds, lines.LastOrDefault(l => l.StartsWith("path ", StringComparison.Ordinal)) ?? "");
+        var dataPeak = lines.LastOrDefault(l => l.StartsWith("data-peak-rss-kib ", StringComparison.Ordinal));
+        long dataKib = dataPeak is null ? -1 : long.Parse(dataPeak["data-peak-rss-kib ".Length..], CultureInfo.InvariantCulture);
+        bool fromTraining = lines.Any(l => l.StartsWith("peak-rss-from training", StringComparison.Ordinal));
+        return new Child(path, repeat, kib, clock.Elapsed.TotalSeconds, lines.LastOrDefault(l => l.StartsWith("path ", StringComparison.Ordinal)) ?? "", dataKib, fromTraining);
     }
 }
