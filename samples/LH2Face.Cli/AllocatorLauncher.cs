@@ -53,6 +53,10 @@ public static class AllocatorLauncher
         return auto ? TcmallocCandidates.FirstOrDefault(exists) : value;
     }
 
+    /// <summary>The arguments of a /proc/PID/cmdline text: each ends with a NUL, so an empty argument (last or not) survives.</summary>
+    public static string[] Arguments(string cmdline)
+        => (cmdline.EndsWith('\0') ? cmdline[..^1] : cmdline).Split('\0');
+
     /// <summary>LD_PRELOAD with <paramref name="library"/> first, the entries already there kept after it.</summary>
     public static string Preload(string library, string? ldPreload)
         => string.IsNullOrWhiteSpace(ldPreload) ? library : library + ":" + ldPreload;
@@ -71,7 +75,7 @@ public static class AllocatorLauncher
         try
         {
             // The command line as the kernel started it (the host, e.g. "dotnet lh2face.dll ...", or the apphost).
-            argv = File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0');
+            argv = Arguments(File.ReadAllText("/proc/self/cmdline"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -57,6 +57,13 @@ public sealed class AllocatorLauncherTests
     }
 
     [TestMethod]
+    public void Arguments_KeepEmptyArgumentsAndSpaces()
+    {
+        CollectionAssert.AreEqual(new[] { "dotnet", "lh2face.dll", "train", "--log", "a b.log", "" }, AllocatorLauncher.Arguments("dotnet\0lh2face.dll\0train\0--log\0a b.log\0\0"));
+        CollectionAssert.AreEqual(new[] { "lh2face", "", "x" }, AllocatorLauncher.Arguments("lh2face\0\0x\0"));
+    }
+
+    [TestMethod]
     public void Preload_PutsTheAllocatorFirstAndKeepsTheRest()
     {
         Assert.AreEqual(Tcmalloc, AllocatorLauncher.Preload(Tcmalloc, null));
