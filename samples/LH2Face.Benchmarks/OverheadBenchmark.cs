@@ -235,6 +235,7 @@ internal static class OverheadBenchmark
         var batches = path == "bare" ? PreparedBatches(train, settings, batch, steps) : new List<(Tensor Pixels, Tensor Labels)>();
         long dataPeak = PeakResidentKib();
         bool reset = RestartPeakCount();
+        long startKib = ResidentKib("VmRSS:");
         var speeds = new List<double>();
         try
         {
@@ -259,6 +260,7 @@ internal static class OverheadBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"path {path}: median {Statistics.Median(speeds):F1} img/s over {rounds} rounds of {steps} steps"));
         // The data's peak: SynthFace generation in this process (float rows and the generator's garbage, gone before training).
         Console.WriteLine($"data-peak-rss-kib {dataPeak}");
+        Console.WriteLine($"start-rss-kib {startKib}"); // resident when the count restarted: the runtime, the data, the network
         Console.WriteLine($"peak-rss-kib {PeakResidentKib()}");
         Console.WriteLine(reset ? "peak-rss-from training (the count restarted after the data was made and collected)" : "peak-rss-from process (the peak count could not be restarted: it includes making the data)");
         return 0;
@@ -289,12 +291,15 @@ internal static class OverheadBenchmark
     }
 
     /// <summary>The process's peak resident memory (VmHWM in /proc/self/status), in KiB; -1 where /proc is missing.</summary>
-    public static long PeakResidentKib()
+    public static long PeakResidentKib() => ResidentKib("VmHWM:");
+
+    /// <summary>A field of /proc/self/status in KiB (VmHWM:, VmRSS:); -1 where /proc is missing.</summary>
+    private static long ResidentKib(string field)
     {
         const string status = "/proc/self/status";
         if (!File.Exists(status))
             return -1;
-        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
         return line is null ? -1 : long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 

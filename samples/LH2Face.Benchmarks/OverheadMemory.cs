@@ -14,7 +14,7 @@ namespace LH2Face.Benchmarks;
 /// </summary>
 internal static class OverheadMemory
 {
-    private sealed record Child(string Path, int Repeat, long PeakKib, double Seconds, string SpeedLine, long DataPeakKib, bool FromTraining);
+    private sealed record Child(string Path, int Repeat, long PeakKib, double Seconds, string SpeedLine, long DataPeakKib, bool FromTraining, long StartKib);
 
     public static int Run(ReadOnlySpan<string> args)
     {
@@ -49,7 +49,7 @@ internal static class OverheadMemory
                 children.Add(child);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {path,-7} #{r + 1}: peak RSS {child.PeakKib / 1048576.0:F2} GiB {(child.FromTraining ? "in training" : "over the process")} " +
-                    $"(making the data peaked at {child.DataPeakKib / 1048576.0:F2} GiB before), {child.Seconds:F0} s; {child.SpeedLine}"));
+                    $"(from {child.StartKib / 1048576.0:F2} GiB resident at its start; making the data peaked at {child.DataPeakKib / 1048576.0:F2} GiB before), {child.Seconds:F0} s; {child.SpeedLine}"));
             }
         }
         double trainer = Statistics.Median(children.Where(c => c.Path == "trainer").Select(c => (double)c.PeakKib));
@@ -87,7 +87,9 @@ internal static class OverheadMemory
             throw new InvalidOperationException("This system has no /proc/self/status: peak memory cannot be read.");
         var dataPeak = lines.LastOrDefault(l => l.StartsWith("data-peak-rss-kib ", StringComparison.Ordinal));
         long dataKib = dataPeak is null ? -1 : long.Parse(dataPeak["data-peak-rss-kib ".Length..], CultureInfo.InvariantCulture);
+        var startLine = lines.LastOrDefault(l => l.StartsWith("start-rss-kib ", StringComparison.Ordinal));
+        long startKib = startLine is null ? -1 : long.Parse(startLine["start-rss-kib ".Length..], CultureInfo.InvariantCulture);
         bool fromTraining = lines.Any(l => l.StartsWith("peak-rss-from training", StringComparison.Ordinal));
-        return new Child(path, repeat, kib, clock.Elapsed.TotalSeconds, lines.LastOrDefault(l => l.StartsWith("path ", StringComparison.Ordinal)) ?? "", dataKib, fromTraining);
+        return new Child(path, repeat, kib, clock.Elapsed.TotalSeconds, lines.LastOrDefault(l => l.StartsWith("path ", StringComparison.Ordinal)) ?? "", dataKib, fromTraining, startKib);
     }
 }
