@@ -56,7 +56,7 @@ public sealed class LossOptionsTests
         Assert.AreEqual("LH2Face(margin=Angular, coefficient=0.5, kappa_scale=SqrtDimension(s=22.627417), kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(new LH2FaceTrainer.Options().Settings().Loss));
         Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral).Settings().Loss));
         CollectionAssert.AreEquivalent(new[] { "cross_entropy", "norm_regulariser", "kappa_ranking" }, LossConfiguration.TermWeights(new LH2FaceTrainer.Options().Settings().Loss).Keys.ToArray());
-        Assert.AreEqual(3f, LossConfiguration.TermWeights(new LH2FaceTrainer.Options().Settings().Loss)["kappa_ranking"]);
+        Assert.AreEqual(1.5f, LossConfiguration.TermWeights(new LH2FaceTrainer.Options().Settings().Loss)["kappa_ranking"]);
     }
 
     [TestMethod]
