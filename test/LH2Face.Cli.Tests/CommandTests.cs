@@ -136,7 +136,7 @@ public sealed class CommandTests
         // The default is the LH2Face method: its head with an angular margin at the scale sqrt(d) plus the kappa ranking, no proxy terms.
         var lh2face = LossOf();
         StringAssert.Contains(lh2face, "\"head\":\"LH2Face(margin=Angular");
-        StringAssert.Contains(lh2face, "\"kappa_ranking\":3");
+        StringAssert.Contains(lh2face, "\"kappa_ranking\":1.5");
         Assert.IsFalse(lh2face.Contains("proxy_p", StringComparison.Ordinal), lh2face);
         // METHOD.md read literally: the Literal margin and the three proxy losses.
         var literal = LossOf("--preset", "LH2FaceLiteral");
@@ -151,7 +151,7 @@ public sealed class CommandTests
         // --head swaps the head only: CosFace with the LH2Face preset's other terms (the kappa ranking).
         var cosface = LossOf("--preset", "LH2Face", "--head", "CosFace");
         StringAssert.Contains(cosface, "\"head\":\"CosFace(s=64, m=0.35)\"");
-        StringAssert.Contains(cosface, "\"kappa_ranking\":3");
+        StringAssert.Contains(cosface, "\"kappa_ranking\":1.5");
     }
 
     [TestMethod]
