@@ -9,8 +9,8 @@ namespace LH2Face.Benchmarks;
 /// (target: at most 1.3x). Peak resident memory belongs to a process, so each path runs alone in a child process of this
 /// tool (<c>overhead --path trainer|bare</c>, the same settings as <c>overhead</c>), alternating trainer and bare for
 /// --repeats pairs; each child reports its VmHWM from the start of training (the count restarted after SynthFace was
-/// generated in the child and its leftovers collected; the generation's own peak is shown beside it). Reported: every child's peak, the median per path and the ratio of
-/// the medians.
+/// generated in the child and its leftovers collected; the generation's own peak is shown beside it). Reported: every
+/// child's peak, the median per path and the ratio of the medians, and the same for the growth in training.
 /// </summary>
 internal static class OverheadMemory
 {
@@ -85,16 +85,19 @@ internal static class OverheadMemory
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"overhead --path {path} exited with {process.ExitCode}: {error.Result}");
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var peak = lines.LastOrDefault(l => l.StartsWith("peak-rss-kib ", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"overhead --path {path} printed no peak-rss-kib line:\n{output}");
-        long kib = long.Parse(peak["peak-rss-kib ".Length..], CultureInfo.InvariantCulture);
+        long kib = Kib(lines, "peak-rss-kib") ?? throw new InvalidOperationException($"overhead --path {path} printed no peak-rss-kib line:\n{output}");
         if (kib < 0)
             throw new InvalidOperationException("This system has no /proc/self/status: peak memory cannot be read.");
-        var dataPeak = lines.LastOrDefault(l => l.StartsWith("data-peak-rss-kib ", StringComparison.Ordinal));
-        long dataKib = dataPeak is null ? -1 : long.Parse(dataPeak["data-peak-rss-kib ".Length..], CultureInfo.InvariantCulture);
-        var startLine = lines.LastOrDefault(l => l.StartsWith("start-rss-kib ", StringComparison.Ordinal));
-        long startKib = startLine is null ? -1 : long.Parse(startLine["start-rss-kib ".Length..], CultureInfo.InvariantCulture);
+        long dataKib = Kib(lines, "data-peak-rss-kib") ?? -1;
+        long startKib = Kib(lines, "start-rss-kib") ?? -1;
         bool fromTraining = lines.Any(l => l.StartsWith("peak-rss-from training", StringComparison.Ordinal));
         return new Child(path, repeat, kib, clock.Elapsed.TotalSeconds, lines.LastOrDefault(l => l.StartsWith("path ", StringComparison.Ordinal)) ?? "", dataKib, fromTraining, startKib);
+    }
+
+    /// <summary>The value of the child's last "<paramref name="key"/> N" line, in KiB; null when it printed none.</summary>
+    private static long? Kib(string[] lines, string key)
+    {
+        var line = lines.LastOrDefault(l => l.StartsWith(key + " ", StringComparison.Ordinal));
+        return line is null ? null : long.Parse(line[(key.Length + 1)..], CultureInfo.InvariantCulture);
     }
 }
