@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.LH2Face.Data.Formats;
+using Microsoft.ML.LH2Face.Native;
 using Microsoft.ML.LH2Face.Onnx;
 using Microsoft.ML.LH2Face.Rendering;
 using Microsoft.ML.LH2Face.Settings;
@@ -67,6 +68,9 @@ public sealed partial class LH2FaceTrainer : IEstimator<LH2FaceTransformer>
         var validation = validationKind is null ? null : LoadImages(validationSet!, validationKind.Value, "validation set");
         var result = new TrainingSession(settings, train, validation, log).Run();
         FaceNetwork? network = result.Network;
+        // The steps' freed activations go back to the system before the export allocates memory of its own.
+        if (FreedNativeMemory.Release() is { } released)
+            log(released);
         var description = new LH2FaceModelDescription(settings, train.ClassCount, result.Summary, kind);
         byte[] scoring, standalone;
         try

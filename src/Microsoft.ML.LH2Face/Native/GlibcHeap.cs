@@ -59,12 +59,15 @@ internal static class GlibcHeap
 
     /// <summary>The file name of the first mapped file that is one of <see cref="ReplacementAllocators"/>, or null.</summary>
     internal static string? ReplacementAllocator(IEnumerable<string> mappedFiles)
-        => mappedFiles.Select(Path.GetFileName)
-            .FirstOrDefault(name => name is not null && name.StartsWith("lib", StringComparison.Ordinal) && name.Contains(".so", StringComparison.Ordinal)
-                && ReplacementAllocators.Any(a => name.Contains(a, StringComparison.Ordinal)));
+        => Path.GetFileName(ReplacementAllocatorPath(mappedFiles));
+
+    /// <summary>The path of the first mapped file whose name is one of <see cref="ReplacementAllocators"/>, or null.</summary>
+    internal static string? ReplacementAllocatorPath(IEnumerable<string> mappedFiles)
+        => mappedFiles.FirstOrDefault(path => Path.GetFileName(path) is { } name && name.StartsWith("lib", StringComparison.Ordinal)
+            && name.Contains(".so", StringComparison.Ordinal) && ReplacementAllocators.Any(a => name.Contains(a, StringComparison.Ordinal)));
 
     /// <summary>The files mapped into this process (/proc/self/maps), empty where that cannot be read.</summary>
-    private static IEnumerable<string> MappedFiles()
+    internal static IEnumerable<string> MappedFiles()
     {
         try
         {

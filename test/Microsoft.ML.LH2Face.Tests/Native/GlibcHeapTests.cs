@@ -53,6 +53,8 @@ public sealed class GlibcHeapTests
         Assert.AreEqual("libtcmalloc_minimal.so.4.5.10", GlibcHeap.ReplacementAllocator([.. plain, "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4.5.10"]));
         Assert.AreEqual("libjemalloc.so.2", GlibcHeap.ReplacementAllocator(["/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", .. plain]));
         Assert.AreEqual("libmimalloc.so.2.1", GlibcHeap.ReplacementAllocator(["/opt/lib/libmimalloc.so.2.1"]));
+        Assert.AreEqual("/opt/lib/libtcmalloc.so.4", GlibcHeap.ReplacementAllocatorPath(["/opt/tcmalloc/readme.so.txt", .. plain, "/opt/lib/libtcmalloc.so.4"]));
+        Assert.IsNull(GlibcHeap.ReplacementAllocatorPath(plain));
         if (OperatingSystem.IsLinux() && GlibcHeap.ReplacementAllocator(File.ReadLines("/proc/self/maps")) is null)
             Assert.IsFalse(GlibcHeap.Apply(LH2FaceNativeHeap.KeepFreed).Contains("serves malloc", StringComparison.Ordinal), "glibc serves malloc in this test process");
     }
