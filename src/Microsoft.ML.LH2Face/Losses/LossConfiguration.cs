@@ -45,9 +45,15 @@ internal static class LossConfiguration
             ["sample_rate"] = loss.SampleRate,
             ["proxy_lr_multiplier"] = loss.Proxies.LearningRateMultiplier,
         };
-        // Only when changed, so that the default configuration's JSON (and the metadata of models saved before) stays as it was.
-        if (loss.KappaRanking.Weight != 0 && !loss.KappaRanking.TrainsBackbone)
-            value["kappa_ranking_trains_backbone"] = false;
+        // The kappa ranking's share and margin with the ranking on (the margin's default changed in the loss study's fifth
+        // round); whether it trains the trunk only when changed from the default.
+        if (loss.KappaRanking.Weight != 0)
+        {
+            value["kappa_ranking_share"] = loss.KappaRanking.Share;
+            value["kappa_ranking_margin"] = loss.KappaRanking.Margin;
+            if (!loss.KappaRanking.TrainsBackbone)
+                value["kappa_ranking_trains_backbone"] = false;
+        }
         if (loss.Proxies.AnyOn)
         {
             value["proxy_sampling"] = ProxySamplingJson(loss, classCount);

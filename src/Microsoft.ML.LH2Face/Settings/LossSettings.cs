@@ -36,7 +36,7 @@ internal sealed record KappaRankingSettings(float Weight, float Share, float Mar
         Require(Weight >= 0 && float.IsFinite(Weight), nameof(O.KappaRankingWeight), $"is {Weight}; use 0 (off) or a positive weight");
         Require(ConsistencyWeight >= 0 && float.IsFinite(ConsistencyWeight), nameof(O.DegradedConsistencyWeight), $"is {ConsistencyWeight}; use 0 (off) or a positive weight");
         Require(Share is > 0 and <= 1, nameof(O.KappaRankingShare), $"is {Share}; use a share of the batch in (0, 1] (0.25 by default)");
-        Require(Margin >= 0 && float.IsFinite(Margin), nameof(O.KappaRankingMargin), $"is {Margin}; use 0 or a positive log-norm margin (0.5 by default)");
+        Require(Margin >= 0 && float.IsFinite(Margin), nameof(O.KappaRankingMargin), $"is {Margin}; use 0 or a positive log-norm margin (0.75 by default)");
     }
 }
 

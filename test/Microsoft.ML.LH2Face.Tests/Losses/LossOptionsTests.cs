@@ -57,6 +57,11 @@ public sealed class LossOptionsTests
         Assert.AreEqual("LH2Face(margin=Literal, coefficient=0.35, kappa=[10,110], norm=Regulariser, lambda_g=35)", LossConfiguration.DescribeHead(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.LH2FaceLiteral).Settings().Loss));
         CollectionAssert.AreEquivalent(new[] { "cross_entropy", "norm_regulariser", "kappa_ranking" }, LossConfiguration.TermWeights(new LH2FaceTrainer.Options().Settings().Loss).Keys.ToArray());
         Assert.AreEqual(1.5f, LossConfiguration.TermWeights(new LH2FaceTrainer.Options().Settings().Loss)["kappa_ranking"]);
+        // The ranking's share and margin are part of the recorded configuration (and of a checkpoint's fingerprint).
+        using var json = JsonDocument.Parse(LossConfiguration.ToJson(new LH2FaceTrainer.Options().Settings().Loss));
+        Assert.AreEqual(0.25f, json.RootElement.GetProperty("kappa_ranking_share").GetSingle());
+        Assert.AreEqual(0.75f, json.RootElement.GetProperty("kappa_ranking_margin").GetSingle());
+        Assert.IsFalse(JsonDocument.Parse(LossConfiguration.ToJson(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.ArcFace).Settings().Loss)).RootElement.TryGetProperty("kappa_ranking_margin", out _));
     }
 
     [TestMethod]
