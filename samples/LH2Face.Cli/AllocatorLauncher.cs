@@ -30,8 +30,11 @@ public static class AllocatorLauncher
         "/usr/lib/libtcmalloc_minimal.so.4",
     };
 
-    /// <summary>Malloc replacements recognised in LD_PRELOAD (the library's GlibcHeap recognises the same names once loaded).</summary>
-    private static readonly string[] Replacements = { "tcmalloc", "jemalloc", "mimalloc" };
+    /// <summary>
+    /// Malloc replacements recognised in LD_PRELOAD: the names the library's GlibcHeap recognises once loaded, kept here
+    /// because the launcher decides before the library is loaded (AllocatorLauncherTests checks that the lists agree).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Replacements = ["tcmalloc", "jemalloc", "mimalloc"];
 
     /// <summary>
     /// The library to preload, or null to run as started. <paramref name="setting"/> is <see cref="Variable"/>'s value,

@@ -64,6 +64,17 @@ public sealed class AllocatorLauncherTests
     }
 
     [TestMethod]
+    public void Replacements_AreTheNamesTheLibraryRecognises()
+    {
+        // GlibcHeap is internal to the library; its list is read by reflection rather than opening the library's internals.
+        var field = typeof(Microsoft.ML.LH2Face.LH2FaceTrainer).Assembly.GetType("Microsoft.ML.LH2Face.Native.GlibcHeap", throwOnError: true)!
+            .GetField("ReplacementAllocators", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
+        Assert.IsNotNull(field, "GlibcHeap.ReplacementAllocators was renamed: update this test and AllocatorLauncher.Replacements together");
+        CollectionAssert.AreEqual((string[])field.GetValue(null)!, AllocatorLauncher.Replacements.ToArray());
+        Assert.IsNull(Choose("auto", ldPreload: "/usr/lib/libmimalloc.so.2", existing: Tcmalloc), "every name the library recognises counts as preloaded");
+    }
+
+    [TestMethod]
     public void Preload_PutsTheAllocatorFirstAndKeepsTheRest()
     {
         Assert.AreEqual(Tcmalloc, AllocatorLauncher.Preload(Tcmalloc, null));
