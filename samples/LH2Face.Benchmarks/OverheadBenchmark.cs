@@ -214,8 +214,8 @@ internal static class OverheadBenchmark
     /// <summary>
     /// The train split of SynthFace small (the main job's data) for the first identities, as the trainer holds images: the
     /// area-resized pixels are rounded to whole 0..255 values, as decoded image files are, so the trainer caches them as
-    /// bytes (a user's image folder: 38 KB per image at 112 px) rather than as floats (150 KB), and the memory the
-    /// benchmark measures is the one a user's process has.
+    /// bytes (a user's image folder: 38 KB per image at 112 px) rather than as floats (150 KB), and the cache the
+    /// benchmark measures is the one a user's process holds.
     /// </summary>
     internal static FaceImageSet Data(int size, int identities, int images)
     {

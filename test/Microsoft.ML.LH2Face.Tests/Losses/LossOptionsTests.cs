@@ -61,7 +61,8 @@ public sealed class LossOptionsTests
         using var json = JsonDocument.Parse(LossConfiguration.ToJson(new LH2FaceTrainer.Options().Settings().Loss));
         Assert.AreEqual(0.25f, json.RootElement.GetProperty("kappa_ranking_share").GetSingle());
         Assert.AreEqual(0.75f, json.RootElement.GetProperty("kappa_ranking_margin").GetSingle());
-        Assert.IsFalse(JsonDocument.Parse(LossConfiguration.ToJson(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.ArcFace).Settings().Loss)).RootElement.TryGetProperty("kappa_ranking_margin", out _));
+        using var arcFace = JsonDocument.Parse(LossConfiguration.ToJson(LH2FaceTrainer.Options.FromPreset(LH2FaceLossPreset.ArcFace).Settings().Loss));
+        Assert.IsFalse(arcFace.RootElement.TryGetProperty("kappa_ranking_margin", out _));
     }
 
     [TestMethod]
