@@ -73,9 +73,11 @@ internal static class OverheadBenchmark
                 case "--path": path = v is "trainer" or "bare" or "both" ? v : throw new ArgumentException($"--path is '{v}': use trainer, bare or both."); break;
                 case "--precision": precision = Enum.Parse<LH2FacePrecision>(v, ignoreCase: true); break;
                 case "--recompute-activations": recompute = bool.Parse(v); break;
+                case "--trace-memory": tracing = bool.Parse(v); break;
+                case "--recompute-stem": bareRecomputesStem = bool.Parse(v); break;
                 default:
                     throw new ArgumentException($"Unknown option '{args[i]}': use --backbone, --input-size, --embedding-size, --batch, --identities, --images, --steps, " +
-                        "--rounds, --warmup-steps, --threads, --seed, --preset, --native-heap, --precision, --recompute-activations (true/false), --path or --out.");
+                        "--rounds, --warmup-steps, --threads, --seed, --preset, --native-heap, --precision, --recompute-activations (true/false), --trace-memory (true/false), --recompute-stem (true/false, the bare loop only), --path or --out.");
             }
         }
         if (images < batch || identities < 2 || identities > images)
@@ -107,7 +109,7 @@ internal static class OverheadBenchmark
         int copies = settings.Loss.KappaRanking.Copies(batch);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"overhead: {backbone} at {size} px, {embedding}-d, preset {preset} ({copies} kappa-ranking copies per batch), {precision}{(recompute ? ", activations recomputed" : "")}, batch {batch}, SynthFace small train split " +
-            $"{identities} x {images / identities} = {train.Count} images (made in {clock.Elapsed.TotalSeconds:F0} s), {steps} steps x {rounds} rounds per path after " +
+            $"{identities} x {images / identities} = {train.Count} images {train.Describe()} (made in {clock.Elapsed.TotalSeconds:F0} s), {steps} steps x {rounds} rounds per path after " +
             $"{warmupSteps} warm-up steps each, {get_num_threads()} torch thread(s), {Environment.ProcessorCount} core(s), load average {loadBefore}"));
         Console.WriteLine(heap);
 
@@ -230,6 +232,10 @@ internal static class OverheadBenchmark
         }
         var ml = new MLContext(seed: 1);
         var set = FaceImageSet.Load(PixelRow.LoadKeyed(ml, rows, size), "Label", nameof(PixelRow.Pixels), size, long.MaxValue, "SynthFace", CancellationToken.None);
+        // The generated float rows stayed reachable after loading (a weak reference to them was alive at the first step:
+        // 0.58 GiB of the 0.9 GiB each path started training from); the trainer holds its own copy, so they go now.
+        foreach (var row in rows)
+            row.Pixels = [];
         if (set.ClassCount != identities)
             throw new InvalidOperationException($"Expected {identities} identities, found {set.ClassCount}.");
         return set;
@@ -247,6 +253,8 @@ internal static class OverheadBenchmark
         long dataPeak = PeakResidentKib();
         bool reset = RestartPeakCount();
         long startKib = ResidentKib("VmRSS:");
+        string startParts = string.Create(CultureInfo.InvariantCulture,
+            $"anonymous {ResidentKib("RssAnon:") / 1048576.0:F2} GiB, file-backed {ResidentKib("RssFile:") / 1048576.0:F2} GiB, .NET GC committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1073741824.0:F2} GiB, heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1073741824.0:F2} GiB, fragmented {GC.GetGCMemoryInfo().FragmentedBytes / 1073741824.0:F2} GiB");
         var speeds = new List<double>();
         try
         {
@@ -272,6 +280,7 @@ internal static class OverheadBenchmark
         // The data's peak: SynthFace generation in this process (float rows and the generator's garbage, gone before training).
         Console.WriteLine($"data-peak-rss-kib {dataPeak}");
         Console.WriteLine($"start-rss-kib {startKib}"); // resident when the count restarted: the runtime, the data, the network
+        Console.WriteLine($"start-rss-parts {startParts}");
         Console.WriteLine($"peak-rss-kib {PeakResidentKib()}");
         Console.WriteLine(reset ? "peak-rss-from training (the count restarted after the data was made and collected)" : "peak-rss-from process (the peak count could not be restarted: it includes making the data)");
         return 0;
@@ -356,9 +365,12 @@ internal static class OverheadBenchmark
         using var network = new FaceNetwork(settings.Network, classCount);
         network.TrainingPrecision = settings.Run.Precision;
         network.RecomputeActivations = settings.Run.RecomputeActivations;
+        network.RecomputeStem = bareRecomputesStem; // as TrainingSession does, unless --recompute-stem false
         // The trainer's convolution routes (results cached per process: no check runs again).
         network.RecordConvolutionSizes(settings.Backbone.InputSize, CPU);
+        Trace("network made");
         network.CheckConvolutions(CPU);
+        Trace("convolutions checked");
         using var optimizers = new OptimizerSet(settings.Schedule, settings.Loss.Proxies, settings.Renderer, network);
         var faceLoss = new FaceLoss(settings.Loss);
         var schedule = new LearningRateSchedule(settings.Schedule, BatchLoader.StepsPerEpochFor(imageCount, batchSize));
@@ -379,6 +391,7 @@ internal static class OverheadBenchmark
                 random.manual_seed(unchecked(seed * 1_000_003L + step));
                 timer.Lap(StepPhase.Other);
                 var (pixels, labels) = batches[step];
+                Trace("step start");
                 timer.Lap(StepPhase.PixelCopy);
                 var batchAndCopies = copies == 0 ? pixels : cat(new[] { pixels, KappaRanking.Degrade(pixels.narrow(0, 0, copies)) }, 0);
                 timer.Lap(StepPhase.Copies);
@@ -394,13 +407,17 @@ internal static class OverheadBenchmark
                 }
                 if (copies > 0 && ranking.ConsistencyWeight > 0)
                     loss = loss + ranking.ConsistencyWeight * KappaRanking.Consistency(z.narrow(0, 0, copies), features.narrow(0, batchSize, copies));
+                Trace("forward");
                 timer.Lap(StepPhase.Forward);
                 optimizers.ZeroGrad();
                 timer.Lap(StepPhase.Optimizer);
                 loss.backward();
+                Trace("loss backward");
                 network.BackwardRecomputed();
+                Trace("recomputed backward");
                 timer.Lap(StepPhase.Backward);
                 optimizers.ClipAndStep();
+                Trace("step");
                 timer.Lap(StepPhase.Optimizer);
                 lossTensors[step] = loss.detach().DetachFromDisposeScope();
             }
@@ -415,6 +432,18 @@ internal static class OverheadBenchmark
         timings = timings.Select((t, i) => t with { Loss = read[i] }).ToArray();
         double loop = timings.Sum(t => t.Total) / 1000;
         return new Round("bare", index, first, loop, steps * batchSize / loop, loop, cpuSeconds, timings);
+    }
+
+    /// <summary>--trace-memory true: the bare loop prints the resident memory and its peak at each phase of a step.</summary>
+    private static bool tracing;
+
+    /// <summary>--recompute-stem false: the bare loop keeps the stem's activations (the trainer always recomputes the stem), to measure what that costs and saves.</summary>
+    private static bool bareRecomputesStem = true;
+
+    private static void Trace(string what)
+    {
+        if (tracing)
+            Console.WriteLine($"trace {what}: rss {ResidentKib("VmRSS:") / 1048576.0:F2} hwm {ResidentKib("VmHWM:") / 1048576.0:F2} GiB");
     }
 
     private static Split MedianSplit(List<Round> rounds)

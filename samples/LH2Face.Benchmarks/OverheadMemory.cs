@@ -14,7 +14,7 @@ namespace LH2Face.Benchmarks;
 /// </summary>
 internal static class OverheadMemory
 {
-    private sealed record Child(string Path, int Repeat, long PeakKib, double Seconds, string SpeedLine, long DataPeakKib, bool FromTraining, long StartKib);
+    private sealed record Child(string Path, int Repeat, long PeakKib, double Seconds, string SpeedLine, long DataPeakKib, bool FromTraining, long StartKib, string StartParts);
 
     public static int Run(ReadOnlySpan<string> args)
     {
@@ -49,7 +49,7 @@ internal static class OverheadMemory
                 children.Add(child);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {path,-7} #{r + 1}: peak RSS {child.PeakKib / 1048576.0:F2} GiB {(child.FromTraining ? "in training" : "over the process")} " +
-                    $"(from {child.StartKib / 1048576.0:F2} GiB resident at its start; making the data peaked at {child.DataPeakKib / 1048576.0:F2} GiB before), {child.Seconds:F0} s; {child.SpeedLine}"));
+                    $"(from {child.StartKib / 1048576.0:F2} GiB resident at its start: {child.StartParts}; making the data peaked at {child.DataPeakKib / 1048576.0:F2} GiB before), {child.Seconds:F0} s; {child.SpeedLine}"));
             }
         }
         double trainer = Statistics.Median(children.Where(c => c.Path == "trainer").Select(c => (double)c.PeakKib));
@@ -90,8 +90,9 @@ internal static class OverheadMemory
             throw new InvalidOperationException("This system has no /proc/self/status: peak memory cannot be read.");
         long dataKib = Kib(lines, "data-peak-rss-kib") ?? -1;
         long startKib = Kib(lines, "start-rss-kib") ?? -1;
+        string startParts = lines.LastOrDefault(l => l.StartsWith("start-rss-parts ", StringComparison.Ordinal))?["start-rss-parts ".Length..] ?? "parts not reported";
         bool fromTraining = lines.Any(l => l.StartsWith("peak-rss-from training", StringComparison.Ordinal));
-        return new Child(path, repeat, kib, clock.Elapsed.TotalSeconds, lines.LastOrDefault(l => l.StartsWith("path ", StringComparison.Ordinal)) ?? "", dataKib, fromTraining, startKib);
+        return new Child(path, repeat, kib, clock.Elapsed.TotalSeconds, lines.LastOrDefault(l => l.StartsWith("path ", StringComparison.Ordinal)) ?? "", dataKib, fromTraining, startKib, startParts);
     }
 
     /// <summary>The value of the child's last "<paramref name="key"/> N" line, in KiB; null when it printed none.</summary>

@@ -119,7 +119,14 @@ internal sealed class FaceNetwork : Module
         set => ((IResNet)backbone).RecomputeActivations = value;
     }
 
-    /// <summary>The trunk's share of the backward pass under <see cref="RecomputeActivations"/> (nothing to do without it).</summary>
+    /// <summary>The stem alone recomputed in the backward pass (the trainer's default): see <see cref="IResNet.RecomputeStem"/>.</summary>
+    public bool RecomputeStem
+    {
+        get => ((IResNet)backbone).RecomputeStem;
+        set => ((IResNet)backbone).RecomputeStem = value;
+    }
+
+    /// <summary>The trunk's share of the backward pass under <see cref="RecomputeActivations"/> or <see cref="RecomputeStem"/> (nothing to do without them).</summary>
     public void BackwardRecomputed() => ((IResNet)backbone).BackwardRecomputed();
 
     /// <summary>Drops trunk passes waiting for <see cref="BackwardRecomputed"/> (a step that stops before its backward).</summary>

@@ -126,4 +126,38 @@ public sealed class BackboneTests
         double maxDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
         Assert.IsTrue(maxDiff < 1e-4 * scale, $"max |ONNX - TorchSharp| = {maxDiff:E2} (values up to {scale:F2})");
     }
+
+    [TestMethod]
+    public void Then_ReleasesEachIntermediateAsSoonAsTheNextLayerHasReadIt()
+    {
+        // Five layers chained through Then: the live tensor count must not grow with the chain, and the pass without
+        // gradients must compute what the plain chain computes.
+        using var scope = NewDisposeScope();
+        var input = arange(12, dtype: ScalarType.Float32).reshape(3, 4);
+        var plain = (((((input * 2) + 1) * 3) - 4) * 0.5f).data<float>().ToArray();
+        var live = new List<long>();
+        TorchSharp.torch.Tensor Layer(TorchSharp.torch.Tensor t, Func<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> f)
+        {
+            live.Add(TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            return f(t);
+        }
+        using (no_grad())
+        {
+            var y = input * 2;
+            var first = y;
+            y = IBasicBlock.Then(y, t => Layer(t, u => u + 1));
+            Assert.IsTrue(first.IsInvalid, "the intermediate is disposed once the next layer has read it");
+            y = IBasicBlock.Then(y, t => Layer(t, u => u * 3));
+            y = IBasicBlock.Then(y, t => Layer(t, u => u - 4));
+            y = IBasicBlock.Then(y, t => Layer(t, u => u * 0.5f));
+            CollectionAssert.AreEqual(plain, y.data<float>().ToArray());
+            Assert.IsFalse(input.IsInvalid, "the chain's own input is the caller's");
+        }
+        Assert.AreEqual(4, live.Count);
+        Assert.IsTrue(live.All(n => n == live[0]), $"live tensors when each layer ran: {string.Join(", ", live)}");
+        // A layer that hands back its input (an identity) keeps it.
+        var same = ones(2);
+        Assert.AreSame(same, IBasicBlock.Then(same, t => t));
+        Assert.IsFalse(same.IsInvalid);
+    }
 }
