@@ -43,13 +43,39 @@ internal sealed class IBasicBlock : Module<Tensor, Tensor>, IOnnxExportable
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = Then(bn1.forward(x), conv1.forward);
+        var (normalised, shortcut) = Entry(x);
+        return FromEntry(normalised, shortcut, releaseNormalised: true).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The block's entry: its first batch norm of the block input <paramref name="x"/>, and the shortcut (the 1x1
+    /// convolution and batch norm where the shape changes, else an alias of <paramref name="x"/>). Neither needs
+    /// <paramref name="x"/> afterwards, so a pass that recomputes the entry need not keep x (see <see cref="IResNet.RecomputeStem"/>).
+    /// </summary>
+    internal (Tensor Normalised, Tensor Shortcut) Entry(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var normalised = bn1.forward(x);
+        var shortcut = downsample_conv is null ? x.alias() : downsample_bn!.forward(downsample_conv.forward(x));
+        return (normalised.MoveToOuterDisposeScope(), shortcut.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The rest of the block from <see cref="Entry"/>'s outputs: Conv3x3 - BN - PReLU - Conv3x3(stride) - BN of
+    /// <paramref name="normalised"/>, plus <paramref name="shortcut"/>. <paramref name="releaseNormalised"/>: dispose
+    /// <paramref name="normalised"/> once read (false when it is a leaf whose gradient is wanted).
+    /// </summary>
+    internal Tensor FromEntry(Tensor normalised, Tensor shortcut, bool releaseNormalised)
+    {
+        using var scope = NewDisposeScope();
+        var y = conv1.forward(normalised);
+        if (releaseNormalised)
+            normalised.Dispose();
         y = Then(y, bn2.forward);
         y = Then(y, t => PRelu(prelu, t));
         y = Then(y, conv2.forward);
         var output = Then(y, bn3.forward);
-        var identity = downsample_conv is null ? x : downsample_bn!.forward(downsample_conv.forward(x));
-        return output.add_(identity).MoveToOuterDisposeScope();
+        return output.add_(shortcut).MoveToOuterDisposeScope();
     }
 
     /// <summary>

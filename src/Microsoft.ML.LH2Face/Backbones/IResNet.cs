@@ -107,17 +107,16 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
     public bool RecomputeActivations { get; set; }
 
     /// <summary>
-    /// The trainer's default: <see cref="RecomputeActivations"/> for the stem alone. The stem (3x3 convolution of the three
-    /// colour planes, batch norm, PReLU) runs without gradients and keeps only its input; its output becomes a leaf that
-    /// the residual blocks run from as usual, and <see cref="BackwardRecomputed"/> runs the stem again and sends the leaf's
-    /// gradient through it. That frees two full-resolution maps (the convolution's and the batch norm's outputs: 0.5 GB for
-    /// IResNet-18 at 112 px and 80 images) for the cheapest layer to recompute (three input channels). The same gradients,
-    /// bit for bit (tests). Has no effect when <see cref="RecomputeActivations"/> recomputes every segment.
+    /// The trainer's default: the stem and the first residual block's entry (its first batch norm and its shortcut,
+    /// <see cref="IBasicBlock.Entry"/>) run without gradients and keep only the input pixels; the entry's two outputs become
+    /// leaves that the rest of the first block and the other blocks run from as usual, and <see cref="BackwardRecomputed"/>
+    /// runs the prefix again and sends the two leaves' gradients through it. The stem's convolution output, its batch norm's
+    /// output and its PReLU's output (the first block's input) are then not kept: three full-resolution maps (0.7 GiB for
+    /// IResNet-18 at 112 px and 80 images) for the cheapest layers to recompute (a convolution of the three colour planes,
+    /// two batch norms, a PReLU and the shortcut's 1x1 convolution at the halved resolution). The same gradients, bit for
+    /// bit (tests). Has no effect when <see cref="RecomputeActivations"/> recomputes every segment.
     /// </summary>
     public bool RecomputeStem { get; set; }
-
-    /// <summary>Segments run without gradients and recomputed in the backward pass: all, the stem only, or none.</summary>
-    private int RecomputedSegments => RecomputeActivations ? SegmentCount : RecomputeStem ? 1 : 0;
 
     /// <summary>Trunk passes of this step waiting for <see cref="BackwardRecomputed"/>.</summary>
     private readonly List<Recomputation> pending = new();
@@ -130,39 +129,56 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
     {
         using var scope = NewDisposeScope();
         var inputType = x.dtype;
-        int recomputed = RecomputedSegments;
-        if (recomputed == 0 || !(training && is_grad_enabled() && !x.requires_grad))
+        if (!(RecomputeActivations || RecomputeStem) || !(training && is_grad_enabled() && !x.requires_grad))
         {
             var y = x;
             for (int i = 0; i < SegmentCount; i++)
                 y = Segment(i, y, inputType);
             return y.MoveToOuterDisposeScope();
         }
-        var inputs = new Tensor[recomputed];
+        if (!RecomputeActivations)
+            return TrunkRecomputingStem(x, inputType).MoveToOuterDisposeScope();
+        var inputs = new Tensor[SegmentCount];
         var output = x;
         using (no_grad())
         {
-            for (int i = 0; i < recomputed; i++)
+            for (int i = 0; i < SegmentCount; i++)
             {
                 inputs[i] = output.detach().DetachFromDisposeScope();
                 output = Segment(i, output, inputType);
             }
         }
         var leaf = output.requires_grad_().DetachFromDisposeScope();
-        pending.Add(new Recomputation(leaf, inputs, inputType));
-        if (recomputed == SegmentCount)
-            return leaf.view(leaf.shape).MoveToOuterDisposeScope(); // a view, so the caller may dispose what it gets while the leaf waits for its gradient
-        // The stem only: the blocks run from the leaf with gradients, which reach it in the loss's backward.
-        var rest = leaf;
-        for (int i = recomputed; i < SegmentCount; i++)
+        pending.Add(new Recomputation(new[] { leaf }, inputs, inputType, StemOnly: false));
+        // A view, so the caller may dispose what it gets while the leaf waits for its gradient.
+        return leaf.view(leaf.shape).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="Trunk"/> under <see cref="RecomputeStem"/>: the stem and the first block's entry without gradients, the rest from their two leaves.</summary>
+    private Tensor TrunkRecomputingStem(Tensor x, ScalarType inputType)
+    {
+        using var scope = NewDisposeScope();
+        var input = x.detach().DetachFromDisposeScope();
+        Tensor normalised, shortcut;
+        using (no_grad())
+        {
+            var stem = Segment(0, x, inputType);
+            (normalised, shortcut) = blocks[0].Entry(stem);
+            stem.Dispose();
+        }
+        var leaves = new[] { normalised.requires_grad_().DetachFromDisposeScope(), shortcut.requires_grad_().DetachFromDisposeScope() };
+        pending.Add(new Recomputation(leaves, new[] { input }, inputType, StemOnly: true));
+        var rest = blocks[0].FromEntry(leaves[0], leaves[1], releaseNormalised: false);
+        for (int i = 2; i < SegmentCount; i++)
             rest = Segment(i, rest, inputType);
         return rest.MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// The backward pass of every <see cref="Trunk"/> call since the last one, for Options.RecomputeActivations: call it
-    /// right after the loss's backward. Each segment runs again from its kept input with gradients (batch-norm momentum
-    /// 0, so the running averages move once per step as without recomputation) and takes the gradient of its output.
+    /// The backward pass of every <see cref="Trunk"/> call since the last one, for <see cref="RecomputeActivations"/> and
+    /// <see cref="RecomputeStem"/>: call it right after the loss's backward. Each recomputed part runs again from its kept
+    /// input with gradients (batch-norm momentum 0, so the running averages move once per step as without recomputation)
+    /// and takes the gradients of its outputs.
     /// </summary>
     public void BackwardRecomputed()
     {
@@ -171,27 +187,27 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
             for (int r = pending.Count - 1; r >= 0; r--)
             {
                 var pass = pending[r];
-                using var outputGrad = pass.Output.grad;
-                if (outputGrad is null)
+                var reached = pass.Outputs.Select(o => o.grad).ToArray();
+                if (reached.All(g => g is null))
                     continue; // no loss reached this pass
-                // One hold of the batch-norm statistics for all of this pass's segments.
-                BatchNormStatistics.Held(this, () =>
+                var outputGrads = reached.Select((g, k) => g ?? zeros_like(pass.Outputs[k])).ToArray();
+                try
                 {
-                    var grad = outputGrad.alias();
-                    for (int i = pass.Inputs.Length - 1; i >= 0; i--)
+                    // One hold of the batch-norm statistics for all of this pass's segments.
+                    BatchNormStatistics.Held(this, () =>
                     {
-                        using var scope = NewDisposeScope();
-                        using var enable = enable_grad();
-                        var input = pass.Inputs[i].detach().requires_grad_(i > 0);
-                        autograd.backward(new[] { Segment(i, input, pass.InputType) }, new[] { grad });
-                        grad.Dispose();
-                        if (i > 0)
-                            grad = input.grad!.MoveToOuterDisposeScope(); // the next segment's output gradient
-                        input.Dispose();
-                        pass.Inputs[i].Dispose(); // kept for this segment only
-                    }
-                    return 0;
-                });
+                        if (pass.StemOnly)
+                            BackwardStem(pass, outputGrads);
+                        else
+                            BackwardSegments(pass, outputGrads[0]);
+                        return 0;
+                    });
+                }
+                finally
+                {
+                    foreach (var g in outputGrads)
+                        g.Dispose();
+                }
             }
         }
         finally
@@ -200,12 +216,40 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
         }
     }
 
+    /// <summary>Every segment again from its kept input, last first, each taking its output's gradient (Options.RecomputeActivations).</summary>
+    private void BackwardSegments(Recomputation pass, Tensor outputGrad)
+    {
+        var grad = outputGrad.alias();
+        for (int i = pass.Inputs.Length - 1; i >= 0; i--)
+        {
+            using var scope = NewDisposeScope();
+            using var enable = enable_grad();
+            var input = pass.Inputs[i].detach().requires_grad_(i > 0);
+            autograd.backward(new[] { Segment(i, input, pass.InputType) }, new[] { grad });
+            grad.Dispose();
+            if (i > 0)
+                grad = input.grad!.MoveToOuterDisposeScope(); // the next segment's output gradient
+            input.Dispose();
+            pass.Inputs[i].Dispose(); // kept for this segment only
+        }
+    }
+
+    /// <summary>The stem and the first block's entry again from the kept pixels, taking the two leaves' gradients (<see cref="RecomputeStem"/>).</summary>
+    private void BackwardStem(Recomputation pass, Tensor[] outputGrads)
+    {
+        using var scope = NewDisposeScope();
+        using var enable = enable_grad();
+        var (normalised, shortcut) = blocks[0].Entry(Segment(0, pass.Inputs[0].detach(), pass.InputType));
+        autograd.backward(new[] { normalised, shortcut }, outputGrads);
+    }
+
     /// <summary>Releases the kept inputs of trunk passes that will not be recomputed (a step stopped before its backward).</summary>
     public void DiscardRecomputation()
     {
         foreach (var pass in pending)
         {
-            pass.Output.Dispose();
+            foreach (var output in pass.Outputs)
+                output.Dispose();
             foreach (var input in pass.Inputs)
                 input.Dispose();
         }
@@ -238,7 +282,8 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
         return y.MoveToOuterDisposeScope();
     }
 
-    private sealed record Recomputation(Tensor Output, Tensor[] Inputs, ScalarType InputType);
+    /// <summary>A trunk pass waiting for its recomputation: its leaves (the trunk output, or the first block's entry under <see cref="RecomputeStem"/>) and kept inputs.</summary>
+    private sealed record Recomputation(Tensor[] Outputs, Tensor[] Inputs, ScalarType InputType, bool StemOnly);
 
     /// <summary>Also releases the kept inputs of a pass that never reached its backward (a step that threw).</summary>
     protected override void Dispose(bool disposing)

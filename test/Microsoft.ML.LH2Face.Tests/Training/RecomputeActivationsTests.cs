@@ -66,10 +66,13 @@ public sealed class RecomputeActivationsTests
         using var recomputed = Network(backbone, precision, recompute: false, stem: true);
         AssertSameGradientsAsTheOrdinaryPass(backbone, precision, recomputed, named =>
         {
-            // Before the recomputation the blocks have their gradients and the stem has none: only the stem kept no graph.
+            // Before the recomputation the blocks have their gradients and the stem and the first block's entry have none:
+            // only they kept no graph.
             Assert.IsNull(named["conv1.weight"].grad, "the stem has no gradient until it is recomputed");
             Assert.IsNull(named["prelu.weight"].grad, "nor has the stem's PReLU");
-            Assert.IsNotNull(named["blocks.0.conv1.weight"].grad, "the first block's gradient comes from the loss's own backward");
+            Assert.IsNull(named["blocks.0.bn1.weight"].grad, "nor the first block's first batch norm");
+            Assert.IsNull(named["blocks.0.downsample_conv.weight"].grad, "nor its shortcut");
+            Assert.IsNotNull(named["blocks.0.conv1.weight"].grad, "the first block's convolutions get theirs from the loss's own backward");
         });
     }
 
