@@ -255,8 +255,8 @@ public sealed partial class LH2FaceTrainer
         /// Activation recomputation (gradient checkpointing) for the backbone's convolutional trunk: the training pass keeps
         /// only the input of each residual block (and of the stem and the last batch norm) and runs each block again during
         /// the backward pass. The same gradients and model, less activation memory, one more forward pass of the trunk per
-        /// step. Default false: the trainer then recomputes the stem alone (its convolution of the three colour planes is the
-        /// cheapest layer, and its outputs are two of the largest maps), with the same gradients. See README, "Performance and memory".
+        /// step. Default false: the trainer then recomputes the stem and the first block's entry alone (the cheapest layers to
+        /// recompute, whose outputs are three of the largest maps), with the same gradients. See README, "Performance and memory".
         /// </summary>
         public bool RecomputeActivations;
 

@@ -119,7 +119,7 @@ internal sealed class FaceNetwork : Module
         set => ((IResNet)backbone).RecomputeActivations = value;
     }
 
-    /// <summary>The stem alone recomputed in the backward pass (the trainer's default): see <see cref="IResNet.RecomputeStem"/>.</summary>
+    /// <summary>The stem and the first block's entry recomputed in the backward pass (the trainer's default): see <see cref="IResNet.RecomputeStem"/>.</summary>
     public bool RecomputeStem
     {
         get => ((IResNet)backbone).RecomputeStem;

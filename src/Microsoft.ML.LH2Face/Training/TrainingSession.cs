@@ -84,7 +84,7 @@ internal sealed class TrainingSession
             network.to(device);
             network.TrainingPrecision = settings.Run.Precision;
             network.RecomputeActivations = settings.Run.RecomputeActivations;
-            network.RecomputeStem = true; // the same gradients, two full-resolution maps less at the step's peak
+            network.RecomputeStem = true; // the same gradients, three full-resolution maps less at the step's peak
             CheckConvolutions(network, device);
             using var optimizers = new OptimizerSet(settings.Schedule, settings.Loss.Proxies, settings.Renderer, network);
             var faceLoss = new FaceLoss(settings.Loss);
@@ -227,8 +227,8 @@ internal sealed class TrainingSession
             log("Activation recomputation: the backbone's trunk keeps only the input of each residual block (and of the stem and the last batch norm) in training passes " +
                 "and runs each block again in the backward pass: the same gradients, less memory, one more forward pass of the trunk per step.");
         else
-            log("Activation recomputation: the stem only (its convolution and batch norm outputs are recomputed in the backward pass rather than kept: the same gradients, " +
-                "two full-resolution maps less memory); Options.RecomputeActivations extends it to every residual block.");
+            log("Activation recomputation: the stem and the first block's entry (their outputs are recomputed in the backward pass rather than kept: the same gradients, " +
+                "three full-resolution maps less memory); Options.RecomputeActivations extends it to every residual block.");
         log($"Loss: {LossConfiguration.ToJson(settings.Loss, train.ClassCount)}");
         if (settings.Renderer is { } renderer)
             log(RendererTraining.Describe(renderer));
