@@ -253,8 +253,9 @@ internal static class OverheadBenchmark
         long dataPeak = PeakResidentKib();
         bool reset = RestartPeakCount();
         long startKib = ResidentKib("VmRSS:");
+        var gc = GC.GetGCMemoryInfo();
         string startParts = string.Create(CultureInfo.InvariantCulture,
-            $"anonymous {ResidentKib("RssAnon:") / 1048576.0:F2} GiB, file-backed {ResidentKib("RssFile:") / 1048576.0:F2} GiB, .NET GC committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1073741824.0:F2} GiB, heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1073741824.0:F2} GiB, fragmented {GC.GetGCMemoryInfo().FragmentedBytes / 1073741824.0:F2} GiB");
+            $"anonymous {ResidentKib("RssAnon:") / 1048576.0:F2} GiB, file-backed {ResidentKib("RssFile:") / 1048576.0:F2} GiB, .NET GC committed {gc.TotalCommittedBytes / 1073741824.0:F2} GiB, heap {gc.HeapSizeBytes / 1073741824.0:F2} GiB, fragmented {gc.FragmentedBytes / 1073741824.0:F2} GiB");
         var speeds = new List<double>();
         try
         {

@@ -161,11 +161,7 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
         var input = x.detach().DetachFromDisposeScope();
         Tensor normalised, shortcut;
         using (no_grad())
-        {
-            var stem = Segment(0, x, inputType);
-            (normalised, shortcut) = blocks[0].Entry(stem);
-            stem.Dispose();
-        }
+            (normalised, shortcut) = Prefix(x, inputType);
         var leaves = new[] { normalised.requires_grad_().DetachFromDisposeScope(), shortcut.requires_grad_().DetachFromDisposeScope() };
         pending.Add(new Recomputation(leaves, new[] { input }, inputType, StemOnly: true));
         var rest = blocks[0].FromEntry(leaves[0], leaves[1], releaseNormalised: false);
@@ -239,8 +235,21 @@ internal sealed class IResNet : Module<Tensor, Tensor>, IOnnxExportable
     {
         using var scope = NewDisposeScope();
         using var enable = enable_grad();
-        var (normalised, shortcut) = blocks[0].Entry(Segment(0, pass.Inputs[0].detach(), pass.InputType));
+        var (normalised, shortcut) = Prefix(pass.Inputs[0].detach(), pass.InputType);
         autograd.backward(new[] { normalised, shortcut }, outputGrads);
+    }
+
+    /// <summary>
+    /// The part <see cref="RecomputeStem"/> recomputes, run once without gradients in <see cref="Trunk"/> and once with them
+    /// in <see cref="BackwardRecomputed"/>: the stem, then the first block's <see cref="IBasicBlock.Entry"/>. The stem's
+    /// output is released once the entry has read it (autograd keeps what the backward needs).
+    /// </summary>
+    private (Tensor Normalised, Tensor Shortcut) Prefix(Tensor x, ScalarType inputType)
+    {
+        var stem = Segment(0, x, inputType);
+        var entry = blocks[0].Entry(stem);
+        stem.Dispose();
+        return entry;
     }
 
     /// <summary>Releases the kept inputs of trunk passes that will not be recomputed (a step stopped before its backward).</summary>

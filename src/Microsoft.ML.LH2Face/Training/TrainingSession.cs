@@ -356,7 +356,7 @@ internal sealed class TrainingSession
         optimizers.ZeroGrad();
         timer?.Lap(StepPhase.Optimizer);
         loss.backward();
-        network.BackwardRecomputed(); // the recomputed segments' backward: the stem, or the whole trunk under Options.RecomputeActivations
+        network.BackwardRecomputed(); // the recomputed part's backward: the stem and the first block's entry, or the whole trunk under Options.RecomputeActivations
         timer?.Lap(StepPhase.Backward);
         optimizers.ClipAndStep();
         timer?.Lap(StepPhase.Optimizer);
